@@ -1,0 +1,72 @@
+package streams
+
+// Stream names users see (ARCHITECTURE §5).
+const (
+	// V1Changes holds row-level change events from every v1 source
+	// (native WAL capture, the wal-listener bridge, backfill).
+	V1Changes = "V1_CHANGES"
+	// V2Intents holds full-state write intents for the v2 services.
+	V2Intents = "V2_INTENTS"
+	// V2Events captures the indexer's core-NATS domain events so that the
+	// reverse stage can replay them; the indexer itself never uses JetStream.
+	V2Events = "V2_EVENTS"
+	// DLQ holds every dead-lettered message of every stage.
+	DLQ = "DLQ"
+)
+
+// KV bucket names. Other LFX One services read v1-objects and v1-mappings
+// directly, so their names and key formats are part of our public contract.
+const (
+	BucketObjects  = "v1-objects"
+	BucketMappings = "v1-mappings"
+	BucketState    = "v1sync-state"
+)
+
+// KVStream returns the name of the stream that backs a KV bucket.
+func KVStream(bucket string) string { return "KV_" + bucket }
+
+// Stage (and durable consumer) names.
+const (
+	StageIngest    = "ingest"
+	StageNormalize = "normalize"
+	StageMap       = "map"
+	StageWrite     = "write"
+	StageReverse   = "reverse"
+)
+
+// Header names. V1sync-* headers are ours; Nats-Msg-Id and the KV operation
+// header belong to NATS.
+const (
+	HeaderMsgID = "Nats-Msg-Id"
+	// HeaderKVOperation is set by the server on KV delete and purge markers.
+	HeaderKVOperation = "KV-Operation"
+
+	// HeaderKey carries the ordering key of a message (the v1 object key):
+	// messages with the same key are handled one at a time, in stream order.
+	HeaderKey = "V1sync-Key"
+	// HeaderLSN carries the PostgreSQL LSN of a captured change.
+	HeaderLSN = "V1sync-Lsn"
+	// HeaderSourceRev carries the v1-objects revision an intent was built from.
+	HeaderSourceRev = "V1sync-Source-Rev"
+
+	// Dead-letter headers, added to the original headers of a dead message.
+	HeaderDLQStage      = "V1sync-Stage"
+	HeaderDLQError      = "V1sync-Error"
+	HeaderDLQStream     = "V1sync-Stream"
+	HeaderDLQSeq        = "V1sync-Seq"
+	HeaderDLQSubject    = "V1sync-Subject"
+	HeaderDLQDeliveries = "V1sync-Deliveries"
+	HeaderDLQFailedAt   = "V1sync-Failed-At"
+	// HeaderDLQReason is a short machine-readable class such as
+	// "parent-unmapped" or "malformed", next to the free-text error.
+	HeaderDLQReason = "V1sync-Reason"
+)
+
+// V2 object types whose indexer events V2_EVENTS captures. Listing them keeps
+// the stream off request/reply subjects under lfx.> (a stream that captured a
+// request subject would answer it with a PubAck).
+var V2EventObjectTypes = []string{
+	"project", "project_settings",
+	"committee", "committee_settings",
+	"committee_member",
+}
