@@ -70,3 +70,16 @@ var V2EventObjectTypes = []string{
 	"committee", "committee_settings",
 	"committee_member",
 }
+
+// Core-NATS request/reply subjects. The lookup subject and its queue group
+// are the prior art's, so services that ask it today keep working and both
+// implementations can answer side by side during a migration.
+const (
+	// SubjectLookupMapping answers an ID-map key with its stored value.
+	SubjectLookupMapping = "lfx.lookup_v1_mapping"
+	// QueueLookup is the queue group of v1sync's request/reply responders.
+	QueueLookup = "lfx.v1-sync-helper.queue"
+	// SubjectSlugToUID is the project service's slug -> uid lookup; the map
+	// stage asks it for the uid of the ROOT project.
+	SubjectSlugToUID = "lfx.projects-api.slug_to_uid"
+)
