@@ -52,9 +52,15 @@ type Intent struct {
 	ContactSFID string `json:"contact_sfid,omitempty"`
 
 	// Base and Settings are the v1-owned fields of the v2 object, as the v2
-	// API names them. Fields not present are owned by v2 and left alone.
+	// API names them. Fields not present are owned by v2 and left alone. A
+	// field present with JSON null is owned by v1, which has no value for it:
+	// the write stage clears it (omits it from the PUT body).
 	Base     json.RawMessage `json:"base,omitempty"`
 	Settings json.RawMessage `json:"settings,omitempty"`
+	// CreateOnly names Base/Settings fields that are sent when the v2 object
+	// is created and never on update (the prior art's committee join_mode and
+	// business_email_required): after creation v2 owns them.
+	CreateOnly []string `json:"create_only,omitempty"`
 }
 
 // Validate reports an intent the write stage cannot apply.
