@@ -1,0 +1,79 @@
+package mapids
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config tunes the map stage. Start from DefaultConfig.
+type Config struct {
+	// ClientID is v1sync's own client id in v1: rows last modified by
+	// "<ClientID>@clients" were written by v1sync and are not echoed back.
+	ClientID string
+	// Partitions of V2_INTENTS; must match the provisioned topology.
+	Partitions int
+	// ParentRetryBase and ParentRetryMax bound the delay before a row whose
+	// parent is not mapped yet is tried again; the delay doubles per delivery.
+	ParentRetryBase time.Duration
+	ParentRetryMax  time.Duration
+	// ParentMaxDeliveries is the delivery after which a row whose parent is
+	// still unmapped is dead-lettered as "parent-unmapped". Keep it below the
+	// runner's delivery limit so the reason reaches the DLQ.
+	ParentMaxDeliveries uint64
+	// RootSlug is the slug of the v2 project that top-level v1 projects hang under.
+	RootSlug string
+	// LookupTimeout bounds one NATS request (the ROOT uid lookup).
+	LookupTimeout time.Duration
+}
+
+// DefaultConfig: 20 deliveries with delays 2s, 4s, ... capped at 1 minute
+// give a parent about 15 minutes to appear, which covers a backfill where
+// parents and children arrive in arbitrary order.
+func DefaultConfig() Config {
+	return Config{
+		ClientID:            "v1sync",
+		Partitions:          16,
+		ParentRetryBase:     2 * time.Second,
+		ParentRetryMax:      time.Minute,
+		ParentMaxDeliveries: 20,
+		RootSlug:            "ROOT",
+		LookupTimeout:       5 * time.Second,
+	}
+}
+
+// Validate reports every setting that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if c.ClientID == "" {
+		errs = append(errs, errors.New("mapids: client id is required (the loop guard depends on it)"))
+	}
+	if c.Partitions < 1 || c.Partitions > 1024 {
+		errs = append(errs, fmt.Errorf("mapids: partitions %d: want 1 to 1024", c.Partitions))
+	}
+	if c.ParentRetryBase <= 0 || c.ParentRetryMax < c.ParentRetryBase {
+		errs = append(errs, fmt.Errorf("mapids: parent retry %s..%s: want 0 < base <= max", c.ParentRetryBase, c.ParentRetryMax))
+	}
+	if c.ParentMaxDeliveries < 1 {
+		errs = append(errs, errors.New("mapids: parent max deliveries must be at least 1"))
+	}
+	if c.RootSlug == "" {
+		errs = append(errs, errors.New("mapids: root slug is required"))
+	}
+	if c.LookupTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("mapids: lookup timeout %s: want > 0", c.LookupTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// loopGuardAuthor is the lastmodifiedbyid of rows v1sync wrote itself.
+func (c Config) loopGuardAuthor() string { return c.ClientID + "@clients" }
+
+// parentRetryDelay is the wait before delivery n+1 of a row whose parent is missing.
+func (c Config) parentRetryDelay(deliveries uint64) time.Duration {
+	d := c.ParentRetryBase
+	for i := uint64(1); i < deliveries && d < c.ParentRetryMax; i++ {
+		d *= 2
+	}
+	return min(d, c.ParentRetryMax)
+}
