@@ -20,7 +20,7 @@ import (
 
 // NATS request/reply subjects served by the v2 services.
 const (
-	SubjectSlugToUID   = "lfx.projects-api.slug_to_uid"
+	SubjectSlugToUID   = streams.SubjectSlugToUID
 	SubjectListMembers = "lfx.committee-api.list_members"
 )
 

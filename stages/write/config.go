@@ -1,0 +1,41 @@
+// Package write is the write stage: it applies V2_INTENTS to the v2 project
+// and committee services, keeping the v1-mappings ID map in step, so that one
+// v1 record maps to exactly one v2 object whatever the redeliveries, crashes
+// and races.
+package write
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config tunes the stage.
+type Config struct {
+	// SkipMemberNotifications is sent as X-Skip-Notification on member
+	// create and delete, so synced changes do not email people.
+	SkipMemberNotifications bool
+	// MaxStaleRetries bounds re-GET-and-reapply rounds after a 409 stale
+	// ETag before the intent is handed back to the runner as transient.
+	MaxStaleRetries int
+	// ConflictRetryAfter is the delay asked for when v2 reports an object
+	// that the finders cannot see yet (indexer events lag writes).
+	ConflictRetryAfter time.Duration
+}
+
+// DefaultConfig matches the prior art (notifications skipped).
+func DefaultConfig() Config {
+	return Config{SkipMemberNotifications: true, MaxStaleRetries: 5, ConflictRetryAfter: 2 * time.Second}
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if c.MaxStaleRetries < 1 {
+		errs = append(errs, fmt.Errorf("write: max stale retries %d: want >= 1", c.MaxStaleRetries))
+	}
+	if c.ConflictRetryAfter <= 0 {
+		errs = append(errs, errors.New("write: conflict retry delay must be positive"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,113 @@
+package write
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/linuxfoundation/v1sync/pipeline"
+	"github.com/linuxfoundation/v1sync/stages/idmap"
+	"github.com/linuxfoundation/v1sync/stages/intent"
+	"github.com/linuxfoundation/v1sync/stages/v2client"
+	"github.com/linuxfoundation/v1sync/streams"
+)
+
+// SSOGroupWriter tells v1 the SSO group name v2 generated for a committee
+// (v1 PATCH project-service/v2/projects/{projectSFID}/committees/{sfid}).
+type SSOGroupWriter interface {
+	WriteSSOGroupName(ctx context.Context, projectSFID, committeeSFID, ssoGroupName string) error
+}
+
+// Deps are the stage's collaborators.
+type Deps struct {
+	V2 *v2client.Client
+	// Mappings is the v1-mappings bucket, State the v1sync-state bucket.
+	Mappings jetstream.KeyValue
+	State    jetstream.KeyValue
+	// SSO may be nil: no write-back.
+	SSO SSOGroupWriter
+	// Log may be nil.
+	Log *zerolog.Logger
+}
+
+type deps struct {
+	v2  *v2client.Client
+	ids *idmap.IDMap
+}
+
+// Stage is the write stage.
+type Stage struct {
+	cfg      Config
+	deps     *deps
+	guard    guard
+	sso      SSOGroupWriter
+	log      zerolog.Logger
+	entities map[intent.Entity]entity
+	counts   Counts
+}
+
+// New returns the write stage.
+func New(cfg Config, d Deps) (*Stage, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if d.V2 == nil || d.Mappings == nil || d.State == nil {
+		return nil, fmt.Errorf("write: v2 client, mappings and state buckets are required")
+	}
+	shared := &deps{v2: d.V2, ids: idmap.New(d.Mappings)}
+	s := &Stage{cfg: cfg, deps: shared, guard: guard{kv: d.State}, sso: d.SSO, log: zerolog.Nop()}
+	if d.Log != nil {
+		s.log = *d.Log
+	}
+	s.entities = map[intent.Entity]entity{
+		intent.Project:         projectEntity{deps: shared},
+		intent.Committee:       committeeEntity{deps: shared},
+		intent.CommitteeMember: newMemberEntity(shared, cfg.SkipMemberNotifications),
+	}
+	return s, nil
+}
+
+// Name is the durable consumer's name.
+func (s *Stage) Name() string { return streams.StageWrite }
+
+// Stats returns the outcome counters.
+func (s *Stage) Stats() Snapshot { return s.counts.Snapshot() }
+
+// Handle applies one intent. It publishes nothing downstream.
+func (s *Stage) Handle(ctx context.Context, msg *pipeline.Message) ([]*pipeline.Message, error) {
+	in, err := intent.Unmarshal(msg.Data)
+	if err != nil {
+		return nil, pipeline.Permanent(pipeline.WithReason(err, "malformed"))
+	}
+	if err := s.apply(ctx, in); err != nil {
+		return nil, &pipeline.KeyError{Stage: streams.StageWrite, Key: in.Key, Err: err}
+	}
+	return nil, nil
+}
+
+// apply runs the version guard around the entity's flow. SourceRevision 0
+// means unversioned (e.g. a hand-made redrive) and bypasses the guard.
+func (s *Stage) apply(ctx context.Context, in intent.Intent) error {
+	last, kvRev, err := s.guard.last(ctx, in.Key)
+	if err != nil {
+		return err
+	}
+	if in.SourceRevision != 0 && in.SourceRevision <= last.Rev {
+		s.counts.StaleDropped.Add(1)
+		return nil
+	}
+	e := s.entities[in.Entity]
+	hash := ""
+	if in.Op == intent.Upsert {
+		hash = contentHash(in)
+		err = s.upsert(ctx, e, in, hash == last.Hash)
+	} else {
+		err = s.delete(ctx, e, in)
+	}
+	if err != nil || in.SourceRevision == 0 {
+		return err
+	}
+	return s.guard.record(ctx, in.Key, applied{Rev: in.SourceRevision, Hash: hash}, kvRev)
+}

@@ -1,0 +1,164 @@
+package write
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/linuxfoundation/v1sync/pipeline"
+	"github.com/linuxfoundation/v1sync/stages/idmap"
+	"github.com/linuxfoundation/v1sync/stages/intent"
+	"github.com/linuxfoundation/v1sync/stages/v2client"
+)
+
+// upsert routes on the forward mapping: tombstone -> skip, live -> update,
+// pending -> recover a possibly lost create, none -> claim and create.
+func (s *Stage) upsert(ctx context.Context, e entity, in intent.Intent, sameContent bool) error {
+	fwd := e.forwardKey(in)
+	entry, found, err := s.deps.ids.Get(ctx, fwd)
+	if err != nil {
+		return err
+	}
+	switch {
+	case found && entry.Tombstoned():
+		s.counts.TombstoneSkipped.Add(1)
+		return nil
+	case found && entry.Live():
+		t := e.parse(in, entry.Value)
+		if in.Entity == intent.CommitteeMember && in.CommitteeUID != "" && t.CommitteeUID != in.CommitteeUID {
+			return s.move(ctx, e, in, t)
+		}
+		if sameContent {
+			s.counts.Unchanged.Add(1)
+			return nil
+		}
+		if err := s.update(ctx, e, in, t); err != nil {
+			return err
+		}
+		if in.Entity == intent.CommitteeMember && !strings.Contains(entry.Value, ":") {
+			// Upgrade the prior art's legacy bare-uid member mapping.
+			return e.storeMappings(ctx, in, t)
+		}
+		return nil
+	case found:
+		// Pending (or empty): a create may have reached v2 before a crash.
+		return s.create(ctx, e, in, true)
+	}
+	if _, err := s.deps.ids.Claim(ctx, fwd); err != nil {
+		if errors.Is(err, idmap.ErrClaimed) {
+			return pipeline.Retry(fmt.Errorf("forward key %s was claimed concurrently", fwd), 0)
+		}
+		return err
+	}
+	return s.create(ctx, e, in, false)
+}
+
+// create POSTs the object once the forward key is claimed. When recovering
+// (the claim was already there) it first looks the object up by natural key
+// and adopts it, so a lost response never yields a second v2 object.
+func (s *Stage) create(ctx context.Context, e entity, in intent.Intent, recovering bool) error {
+	body, err := createBody(e, in)
+	if err != nil {
+		return pipeline.Permanent(pipeline.WithReason(err, "malformed"))
+	}
+	if recovering {
+		if t, ok, err := s.adoptable(ctx, e, in, body); err != nil || ok {
+			if err != nil {
+				return err
+			}
+			return s.adopt(ctx, e, in, t)
+		}
+	}
+	resp, err := s.deps.v2.Post(ctx, e.service(), e.createPath(in), in.Principal, e.headers(opCreate), body)
+	if v2client.Is(err, v2client.Conflict) {
+		return s.recoverConflict(ctx, e, in, body, err)
+	}
+	if err != nil {
+		return classify(err)
+	}
+	t := e.created(in, resp)
+	if t.UID == "" {
+		return fmt.Errorf("v2 create answered without a uid")
+	}
+	if err := e.storeMappings(ctx, in, t); err != nil {
+		return err
+	}
+	s.counts.Created.Add(1)
+	s.writeBackSSO(ctx, in, resp)
+	return nil
+}
+
+// recoverConflict handles a 409 on create: the object exists (often our own
+// create whose response was lost, or a 500-after-write).
+func (s *Stage) recoverConflict(ctx context.Context, e entity, in intent.Intent, body map[string]any, cause error) error {
+	t, ok, err := s.adoptable(ctx, e, in, body)
+	if err != nil {
+		return err
+	}
+	if ok {
+		return s.adopt(ctx, e, in, t)
+	}
+	// Indexer events lag writes: the finder may see it on a later attempt.
+	return pipeline.Retry(fmt.Errorf("%w (not yet visible by natural key)", cause), s.cfg.ConflictRetryAfter)
+}
+
+func createBody(e entity, in intent.Intent) (map[string]any, error) {
+	base, err := fields(in.Base)
+	if err != nil {
+		return nil, err
+	}
+	settings, err := fields(in.Settings)
+	if err != nil {
+		return nil, err
+	}
+	// Settings travel flat in the create body; nulls are simply not sent.
+	body := overlay(nil, settings)
+	maps.Copy(body, overlay(nil, base))
+	e.parents(in, body)
+	return withDefaults(body, e.defaults()), nil
+}
+
+// adoptable finds the object by natural key and checks it is not mapped to
+// another v1 record.
+func (s *Stage) adoptable(ctx context.Context, e entity, in intent.Intent, body map[string]any) (target, bool, error) {
+	uid, err := e.find(ctx, in, body)
+	if err != nil || uid == "" {
+		return target{}, false, err
+	}
+	t := target{UID: uid, CommitteeUID: in.CommitteeUID}
+	owner, err := e.owner(ctx, t)
+	if err != nil {
+		return target{}, false, err
+	}
+	if owner != "" && owner != in.V1ID {
+		err := fmt.Errorf("v2 %s %s already belongs to v1 record %s", in.Entity, uid, owner)
+		return target{}, false, pipeline.Permanent(pipeline.WithReason(err, "v2-conflict"))
+	}
+	return t, true, nil
+}
+
+// adopt maps an object found by natural key, then brings it up to date.
+func (s *Stage) adopt(ctx context.Context, e entity, in intent.Intent, t target) error {
+	if err := e.storeMappings(ctx, in, t); err != nil {
+		return err
+	}
+	s.counts.Adopted.Add(1)
+	return s.update(ctx, e, in, t)
+}
+
+// move handles a member whose committee changed in v1: member identity is
+// committee + email in v2, so the old member is removed and a new one made.
+func (s *Stage) move(ctx context.Context, e entity, in intent.Intent, old target) error {
+	if err := s.deleteObject(ctx, e, in, old); err != nil {
+		return err
+	}
+	if err := s.deps.ids.Tombstone(ctx, idmap.MemberUIDKey(old.UID), idmap.MemberRecordKey(old.UID)); err != nil {
+		return err
+	}
+	if err := s.deps.ids.Put(ctx, e.forwardKey(in), idmap.Pending); err != nil {
+		return err
+	}
+	return s.create(ctx, e, in, true)
+}
