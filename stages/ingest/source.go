@@ -1,0 +1,183 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/linuxfoundation/v1sync/streams"
+)
+
+// ErrSlotLost means the replication slot is missing or invalidated after
+// changes were already captured through it: changes in the gap are gone from
+// the WAL, so the slot is not recreated; a backfill must fill the gap.
+var ErrSlotLost = errors.New("replication slot missing or invalidated; changes may have been lost: run `v1sync backfill` for the captured tables, then drop the stale state entry to let ingest recreate the slot")
+
+// Source is the native PostgreSQL capture.
+type Source struct {
+	cfg     Config
+	js      jetstream.JetStream
+	log     zerolog.Logger
+	metrics *metrics
+
+	mu     sync.Mutex
+	ready  bool
+	status string
+}
+
+// Option configures a Source.
+type Option func(*Source) error
+
+// WithLogger sets the logger (default: disabled).
+func WithLogger(l zerolog.Logger) Option { return func(s *Source) error { s.log = l; return nil } }
+
+// WithMeterProvider sets where metrics go (default: the global provider).
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(s *Source) (err error) { s.metrics, err = newMetrics(mp); return err }
+}
+
+// New validates cfg and prepares a Source; Run starts it.
+func New(cfg Config, js jetstream.JetStream, opts ...Option) (*Source, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Source{cfg: cfg, js: js, log: zerolog.Nop(), status: "starting"}
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	if s.metrics == nil {
+		m, err := newMetrics(nil)
+		if err != nil {
+			return nil, err
+		}
+		s.metrics = m
+	}
+	s.log = s.log.With().Str("stage", streams.StageIngest).Str("slot", cfg.Slot).Logger()
+	return s, nil
+}
+
+// Ready reports whether changes are streaming, and why not otherwise.
+func (s *Source) Ready() (bool, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ready, s.status
+}
+
+func (s *Source) setStatus(ready bool, status string) {
+	s.mu.Lock()
+	s.ready, s.status = ready, status
+	s.mu.Unlock()
+}
+
+// Confirmed is the LSN last confirmed to PostgreSQL by this process.
+func (s *Source) Confirmed() string { return lsnString(s.metrics.confirmed.Load()) }
+
+// Run captures changes until ctx ends, reconnecting with backoff after any
+// failure. A lost slot keeps it unready (and retrying slowly) until an
+// operator acts; it never recreates the slot over a gap.
+func (s *Source) Run(ctx context.Context) error {
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval, bo.MaxInterval, bo.MaxElapsedTime = s.cfg.ReconnectMin, s.cfg.ReconnectMax, 0
+	for {
+		started := time.Now()
+		err := s.runSession(ctx)
+		if ctx.Err() != nil {
+			s.setStatus(false, "stopped")
+			return nil
+		}
+		wait := bo.NextBackOff()
+		if time.Since(started) > time.Minute {
+			bo.Reset()
+			wait = bo.NextBackOff()
+		}
+		if errors.Is(err, ErrSlotLost) {
+			s.metrics.slotMissing.Store(1)
+			s.log.Error().Err(err).Msg("replication slot lost: ingest stays unready until a backfill has run and the slot is recreated")
+			wait = s.cfg.ReconnectMax
+		} else {
+			s.log.Warn().Err(err).Dur("retry_in", wait).Msg("replication session ended; reconnecting")
+		}
+		s.setStatus(false, err.Error())
+		select {
+		case <-ctx.Done():
+			s.setStatus(false, "stopped")
+			return nil
+		case <-time.After(wait):
+		}
+	}
+}
+
+// runSession prepares the database and streams until an error.
+func (s *Source) runSession(ctx context.Context) error {
+	pool, err := pgxpool.New(ctx, s.cfg.DSN)
+	if err != nil {
+		return fmt.Errorf("ingest: database: %w", err)
+	}
+	defer pool.Close()
+	state, err := s.js.KeyValue(ctx, streams.BucketState)
+	if err != nil {
+		return fmt.Errorf("ingest: bucket %s: %w", streams.BucketState, err)
+	}
+	db := &database{pool: pool, cfg: s.cfg, log: s.log}
+	prep, err := s.prepare(ctx, db, state)
+	if err != nil {
+		return err
+	}
+	s.metrics.slotMissing.Store(0)
+	sess, err := s.newSession(ctx, prep, state)
+	if err != nil {
+		return err
+	}
+	defer sess.close()
+	sessCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go s.background(sessCtx, db)
+	s.setStatus(true, "streaming")
+	return sess.stream(sessCtx)
+}
+
+// background emits heartbeats and measures slot lag while a session runs.
+func (s *Source) background(ctx context.Context, db *database) {
+	lag := time.NewTicker(s.cfg.LagInterval)
+	defer lag.Stop()
+	var beat <-chan time.Time
+	if s.cfg.HeartbeatInterval > 0 {
+		t := time.NewTicker(s.cfg.HeartbeatInterval)
+		defer t.Stop()
+		beat = t.C
+	}
+	s.measureLag(ctx, db)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-beat:
+			if err := db.heartbeat(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn().Err(err).Msg("heartbeat failed")
+			}
+		case <-lag.C:
+			s.measureLag(ctx, db)
+		}
+	}
+}
+
+func (s *Source) measureLag(ctx context.Context, db *database) {
+	n, err := db.slotLag(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn().Err(err).Msg("slot lag unknown")
+		}
+		return
+	}
+	s.metrics.slotLag.Store(n)
+}
