@@ -1,0 +1,4 @@
+package pipeline
+
+// WithAfterPublish exposes the crash hook to the external tests.
+var WithAfterPublish = withAfterPublish

@@ -1,0 +1,46 @@
+package pipeline
+
+// Log field names of the whole project. Dashboards and log searches depend
+// on them, so every package logs through these constants and none invents
+// its own.
+const (
+	FieldStage      = "stage"
+	FieldSubject    = "subject"
+	FieldStream     = "stream"
+	FieldStreamSeq  = "stream_seq"
+	FieldMsgID      = "msg_id"
+	FieldKey        = "key"
+	FieldV1ID       = "v1_id"
+	FieldV2UID      = "v2_uid"
+	FieldLSN        = "lsn"
+	FieldTraceID    = "trace_id"
+	FieldSpanID     = "span_id"
+	FieldDeliveries = "deliveries"
+	FieldAttempt    = "attempt"
+	FieldRetryIn    = "retry_in"
+	FieldError      = "error" // zerolog's Err() writes this name
+	FieldDLQError   = "dlq_error"
+	FieldReason     = "reason"
+	FieldOutput     = "output_subject"
+	FieldBreaker    = "breaker"
+	FieldShare      = "max_share"
+	FieldWindow     = "window"
+	FieldCooldown   = "cooldown"
+	FieldTimeout    = "timeout"
+	FieldPrefetch   = "prefetch"
+	FieldWorkers    = "workers"
+	FieldEntity     = "entity"
+	FieldSchema     = "schema"
+	FieldTable      = "table"
+	FieldOp         = "op"
+	FieldBucket     = "bucket"
+	FieldRevision   = "revision"
+	FieldPartition  = "partition"
+	FieldMember     = "member"
+	FieldGroup      = "group"
+	FieldHTTPStatus = "http_status"
+	FieldURL        = "url"
+	FieldDuration   = "duration"
+	FieldCount      = "count"
+	FieldAddr       = "addr"
+)

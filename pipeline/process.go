@@ -1,0 +1,113 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+)
+
+// process drives one held message to an end: acked after its outputs are
+// stored, dead-lettered, or handed back at shutdown. A transient failure is
+// retried in place after a backoff, so the message keeps its place at the
+// head of its key's lane.
+func (r *Runner) process(h *held) {
+	bo := r.newBackOff(h.in.Deliveries)
+	// attempt counts every call of the handler for this message, over
+	// earlier deliveries (each of which made one attempt) and this one.
+	for attempt := max(int(h.in.Deliveries), 1); ; attempt++ {
+		if r.stopping() {
+			r.handBack(h, 0)
+			return
+		}
+		delay, again := r.try(h, attempt, bo)
+		if !again {
+			return
+		}
+		if !r.pause(delay) {
+			r.handBack(h, delay)
+			return
+		}
+	}
+}
+
+// try makes one attempt. It reports whether to retry, and after what delay;
+// otherwise the message is settled.
+func (r *Runner) try(h *held, attempt int, bo backoff.BackOff) (time.Duration, bool) {
+	ctx, span := r.tel.startSpan(r.handleCtx, h, attempt)
+	defer span.End()
+	outs, err := r.handle(ctx, h)
+	if err == nil {
+		r.publishAndAck(ctx, h, outs)
+		return 0, false
+	}
+	r.tel.recordError(span, err)
+	if IsPermanent(err) || attempt >= r.cfg.MaxDeliveries {
+		r.deadLetter(ctx, h, err, attempt)
+		return 0, false
+	}
+	delay, ok := RetryAfter(err)
+	if !ok {
+		delay = bo.NextBackOff()
+	}
+	r.tel.retried(h, "handler")
+	r.event(ctx, r.log.Warn(), h).Err(r.keyErr(h, err)).Int(FieldAttempt, attempt).
+		Dur(FieldRetryIn, delay).Msg("transient failure, retrying in place")
+	return delay, true
+}
+
+// handle calls the stage on a worker slot and times it.
+func (r *Runner) handle(ctx context.Context, h *held) ([]*Message, error) {
+	r.acquire()
+	defer r.release()
+	start := time.Now()
+	outs, err := r.stage.Handle(ctx, h.in)
+	r.tel.handled(ctx, time.Since(start))
+	return outs, err
+}
+
+// publishAndAck stores every output, then acks the input. A publish that
+// fails is an infrastructure fault (stream missing or full, no responders,
+// timeout), never the message's: it is retried in place without counting
+// as an attempt, and at shutdown the input is handed back, never dropped.
+func (r *Runner) publishAndAck(ctx context.Context, h *held, outs []*Message) {
+	msgs := r.outputs(ctx, h, outs)
+	var bo backoff.BackOff
+	for i := 0; i < len(msgs); {
+		err := r.publish(msgs[i])
+		if err == nil {
+			i++
+			continue
+		}
+		if bo == nil {
+			bo = r.newBackOff(1)
+		}
+		delay := bo.NextBackOff()
+		r.tel.retried(h, "publish")
+		r.event(ctx, r.log.Warn(), h).Err(r.keyErr(h, err)).Str(FieldOutput, msgs[i].Subject).
+			Dur(FieldRetryIn, delay).Msg("output not stored, retrying publish")
+		if !r.pause(delay) {
+			r.handBack(h, delay)
+			return
+		}
+	}
+	if r.afterPublish != nil {
+		r.afterPublish(h.in)
+	}
+	r.settle(h, outcomeSucceeded, h.msg.Ack)
+}
+
+// newBackOff returns a fresh exponential backoff for one message, advanced
+// past the attempts of its earlier deliveries. Backoffs are stateful and
+// never shared between messages.
+func (r *Runner) newBackOff(deliveries uint64) backoff.BackOff {
+	c := r.cfg.Backoff
+	b := backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(c.Initial), backoff.WithMaxInterval(c.Max),
+		backoff.WithMultiplier(c.Multiplier), backoff.WithRandomizationFactor(c.Jitter),
+		backoff.WithMaxElapsedTime(0))
+	for i := uint64(1); i < min(deliveries, 64); i++ {
+		b.NextBackOff()
+	}
+	return b
+}

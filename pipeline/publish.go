@@ -1,0 +1,52 @@
+package pipeline
+
+import (
+	"context"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/linuxfoundation/v1sync/streams"
+)
+
+// outputs turns a stage's outputs into publishable messages: each gets the
+// deterministic id <stream>:<seq>:<i> unless the stage chose one, and the
+// current trace context.
+func (r *Runner) outputs(ctx context.Context, h *held, outs []*Message) []*nats.Msg {
+	msgs := make([]*nats.Msg, 0, len(outs))
+	for i, out := range outs {
+		if out == nil {
+			continue
+		}
+		hdr := cloneHeader(out.Header)
+		if hdr.Get(streams.HeaderMsgID) == "" {
+			hdr.Set(streams.HeaderMsgID, outputID(h.in, i))
+		}
+		injectTrace(ctx, hdr)
+		msgs = append(msgs, &nats.Msg{Subject: out.Subject, Header: hdr, Data: out.Data})
+	}
+	return msgs
+}
+
+// publish stores one message and waits for its PubAck.
+func (r *Runner) publish(m *nats.Msg) error {
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.PublishTimeout)
+	defer cancel()
+	r.acquire()
+	defer r.release()
+	_, err := r.js.PublishMsg(ctx, m)
+	return err
+}
+
+// publishDirectives are NATS headers that instruct the server on publish.
+// Copied verbatim onto a dead letter they would act on the DLQ stream (a
+// KV purge marker's rollup, a TTL), so they are kept under a V1sync-Orig-
+// prefix instead.
+func isPublishDirective(name string) bool {
+	switch {
+	case name == "Nats-Rollup", name == "Nats-TTL", name == "Nats-Msg-Id",
+		strings.HasPrefix(name, "Nats-Expected-"), strings.HasPrefix(name, "Nats-Schedule"):
+		return true
+	}
+	return false
+}
