@@ -3,8 +3,8 @@ package mapids
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +30,8 @@ type harness struct {
 	stream  jetstream.Stream
 	stage   *Stage
 	sample  sampleRows
+	// rootAsks counts slug_to_uid requests.
+	rootAsks atomic.Int64
 }
 
 func newHarness(t *testing.T, deps Deps) *harness {
@@ -43,6 +45,7 @@ func newHarness(t *testing.T, deps Deps) *harness {
 		t.Fatal(err)
 	}
 	sub, err := env.NC.Subscribe(streams.SubjectSlugToUID, func(m *nats.Msg) {
+		h.rootAsks.Add(1)
 		if string(m.Data) == "ROOT" {
 			_ = m.Respond([]byte(rootUID))
 			return
@@ -53,13 +56,20 @@ func newHarness(t *testing.T, deps Deps) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sub.Unsubscribe() })
-	deps.Objects, deps.IDs, deps.NC = h.objects, h.ids, env.NC
-	cfg := DefaultConfig()
-	cfg.Partitions = 4
-	if h.stage, err = New(cfg, deps); err != nil {
-		t.Fatal(err)
-	}
+	h.stage = h.newStage(DefaultConfig(), deps)
 	return h
+}
+
+// newStage builds a stage over the harness's server (4 partitions).
+func (h *harness) newStage(cfg Config, deps Deps) *Stage {
+	h.t.Helper()
+	deps.Objects, deps.IDs, deps.NC = h.objects, h.ids, h.env.NC
+	cfg.Partitions = 4
+	s, err := New(cfg, deps)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return s
 }
 
 func (h *harness) ctx() context.Context {
@@ -166,7 +176,7 @@ func body(t *testing.T, raw json.RawMessage) map[string]any {
 	return m
 }
 
-// errorReason returns the DLQ reason and class of err.
+// errorClass returns the DLQ reason and class of err.
 func errorClass(err error) (reason pipeline.Reason, permanent bool, after time.Duration) {
 	after, _ = pipeline.RetryAfter(err)
 	return pipeline.ReasonOf(err), pipeline.IsPermanent(err), after
@@ -193,5 +203,3 @@ func (h *harness) mapAllCommittees(except ...string) {
 
 func projectUIDOf(sfid string) string   { return "p-" + strings.ToLower(sfid) }
 func committeeUIDOf(sfid string) string { return "c-" + strings.ToLower(sfid) }
-
-var _ = errors.New

@@ -12,7 +12,7 @@ import (
 type sampleRows map[string]map[string]row
 
 // loadSample parses the INSERT statements of the sample file: string
-// literals with '' escapes, NULL, true and false are all it uses.
+// literals with ” escapes, NULL, true and false are all it uses.
 func loadSample(t testing.TB) sampleRows {
 	t.Helper()
 	data, err := os.ReadFile("testdata/v1-sample.sql")
