@@ -32,6 +32,9 @@ const (
 	StageMap       = "map"
 	StageWrite     = "write"
 	StageReverse   = "reverse"
+	// StageLookup answers ID-map lookups over request/reply; it has no
+	// durable consumer.
+	StageLookup = "lookup"
 )
 
 // Header names. V1sync-* headers are ours; Nats-Msg-Id and the KV operation
