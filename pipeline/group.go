@@ -66,12 +66,15 @@ type GroupConfig struct {
 	// It must be unique among live members; a process restarted under the
 	// same name takes its share back at once. Default: host name and pid.
 	Member string
-	// AckWait is the consumer's redelivery timer. pcgroups also derives the
-	// consumer's inactivity threshold, pin TTL and pull expiry from it, and
-	// a member that lost a race for its new partitions retries after it.
+	// AckWait is the consumer's redelivery timer and must equal the
+	// runner's Config.AckWait (the runner keeps held messages alive with
+	// InProgress at a fraction of it). pcgroups also derives the consumer's
+	// inactivity threshold, pin TTL and pull expiry from it.
 	AckWait time.Duration
-	// MaxAckPending bounds the messages handed to the runner and not yet
-	// acked; it is the member's prefetch.
+	// MaxAckPending bounds the messages delivered and not yet acked. pcgroups
+	// consumes with the client's default prefetch (500), so this is the
+	// member's real prefetch bound: keep it near the runner's MaxHeld, so
+	// no message waits unseen in the client buffer while its AckWait runs.
 	MaxAckPending int
 	// MaxDeliver bounds server-side deliveries (see streams.Config).
 	MaxDeliver int
@@ -92,7 +95,7 @@ type GroupConfig struct {
 func DefaultGroupConfig() GroupConfig {
 	return GroupConfig{
 		Member:        DefaultMember(),
-		AckWait:       10 * time.Second,
+		AckWait:       streams.DefaultConfig().AckWait,
 		MaxAckPending: 256,
 		MaxDeliver:    streams.DefaultConfig().MaxDeliver,
 		Heartbeat:     time.Second,

@@ -31,6 +31,16 @@ type DispatchFunc func(m jetstream.Msg)
 func (f DispatchFunc) Dispatch(m jetstream.Msg)    { f(m) }
 func (f DispatchFunc) Drain(context.Context) error { return nil }
 
+// boundMarker is implemented by dispatchers that report readiness (the
+// Runner): a member is bound while its consumer matches its partitions.
+type boundMarker interface{ MarkBound(bound bool) }
+
+func (m *groupMember) markBound(bound bool) {
+	if b, ok := m.d.(boundMarker); ok {
+		b.MarkBound(bound)
+	}
+}
+
 // staleTicks is how many heartbeats our consumer may be missing or filtered
 // to the wrong partitions before we restart the pcgroups instance. pcgroups
 // itself retries only every AckWait after losing a race for a partition.
@@ -202,8 +212,10 @@ func (m *groupMember) repair(ctx context.Context, gc *pcgroups.ElasticConsumerGr
 	want := pcgroups.ElasticGetPartitionFilters(*gc, m.cfg.Member)
 	if len(want) == 0 || m.consumerFilters(ctx, want) {
 		m.stale = 0
+		m.markBound(true) // a member without partitions (more members than partitions) is idle, not broken
 		return
 	}
+	m.markBound(false)
 	if m.stale++; m.stale < staleTicks {
 		return
 	}
@@ -241,11 +253,14 @@ func (m *groupMember) leave() error {
 	case <-m.inst.Done():
 	case <-ctx.Done():
 	}
-	if err := m.closeGate(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("dispatch calls still running: %w", err))
-	}
+	m.markBound(false)
+	// Drain first: it stops the runner, which unblocks Dispatch calls
+	// waiting for room and hands later deliveries back.
 	if err := m.d.Drain(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("drain: %w", err))
+	}
+	if err := m.closeGate(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("dispatch calls still running: %w", err))
 	}
 	if err := m.js.DeleteConsumer(ctx, m.cfg.groupStream(), m.cfg.Member); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		errs = append(errs, fmt.Errorf("delete consumer: %w", err))

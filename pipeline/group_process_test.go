@@ -22,6 +22,13 @@ func TestGroupProcessesShareKeysJoinAndSurviveSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-process test")
 	}
+	// "func" isolates the group machinery; "runner" is the production path.
+	for _, mode := range []string{"func", "runner"} {
+		t.Run(mode, func(t *testing.T) { runGroupScenario(t, mode) })
+	}
+}
+
+func runGroupScenario(t *testing.T, mode string) {
 	env := natstest.Start(t)
 	env.Provision(t, streams.Config{})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -30,18 +37,19 @@ func TestGroupProcessesShareKeysJoinAndSurviveSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	m1 := startGroupChild(t, env.URL, dir, "m1")
-	m2 := startGroupChild(t, env.URL, dir, "m2")
+	m1 := startGroupChild(t, env.URL, dir, mode, "m1")
+	m2 := startGroupChild(t, env.URL, dir, mode, "m2")
 	natstest.Eventually(t, 30*time.Second, "m1 and m2 consuming", func() bool {
 		return len(activeMembers(t, env.JS)) == 2
 	})
 
 	var published atomic.Int64
+	origins := map[string]string{}
 	pubDone := make(chan struct{})
-	go func() { defer close(pubDone); publishIntents(ctx, t, env.JS, groupMessages, &published) }()
+	go func() { defer close(pubDone); publishIntents(ctx, t, env.JS, groupMessages, &published, origins) }()
 
 	natstest.Eventually(t, 30*time.Second, "a fifth published", func() bool { return published.Load() >= groupMessages/5 })
-	m3 := startGroupChild(t, env.URL, dir, "m3")
+	m3 := startGroupChild(t, env.URL, dir, mode, "m3")
 	natstest.Eventually(t, 30*time.Second, "m3 handling", func() bool {
 		_, ok := readChildLogs(t, dir).firstBy("m3")
 		return ok
@@ -61,6 +69,9 @@ func TestGroupProcessesShareKeysJoinAndSurviveSIGKILL(t *testing.T) {
 	})
 	<-pubDone
 
+	for _, w := range log.wrongOrigins(origins) {
+		t.Errorf("metadata does not name the input: %s", w)
+	}
 	checkGroupRun(t, log, killedAt)
 	leaveGracefully(t, env, m2, m3)
 }

@@ -14,13 +14,15 @@ import (
 )
 
 // handling is one message handled by one group member, as its child process
-// recorded it: "<key> <seq> <unix nanos> <deliveries>".
+// recorded it: "<key> <seq> <unix nanos> <deliveries> <stream> <stream seq>",
+// the last two as the dispatcher saw them in the message's metadata.
 type handling struct {
 	member string
 	key    string
 	seq    int
 	at     time.Time
 	nth    int // delivery count of the work-queue message
+	origin string
 }
 
 // childLog is everything the children have written so far.
@@ -60,12 +62,13 @@ func readChildLog(t *testing.T, path, member string, log *childLog) {
 			log.started[member] = unixNanos(t, f[1])
 			continue
 		}
-		if len(f) != 4 {
+		if len(f) != 6 {
 			t.Fatalf("%s: bad record %q", path, sc.Text())
 		}
 		seq, _ := strconv.Atoi(f[1])
 		nth, _ := strconv.Atoi(f[3])
-		log.handled = append(log.handled, handling{member: member, key: f[0], seq: seq, at: unixNanos(t, f[2]), nth: nth})
+		log.handled = append(log.handled, handling{member: member, key: f[0], seq: seq,
+			at: unixNanos(t, f[2]), nth: nth, origin: f[4] + ":" + f[5]})
 		log.distinct[f[0]+" "+f[1]] = true
 	}
 }
@@ -77,6 +80,19 @@ func unixNanos(t *testing.T, s string) time.Time {
 		t.Fatalf("bad time %q", s)
 	}
 	return time.Unix(0, n)
+}
+
+// wrongOrigins lists handlings whose metadata did not name the input stream
+// and sequence the message was published to (origins: "key seq" -> "stream:seq").
+func (l childLog) wrongOrigins(origins map[string]string) []string {
+	var out []string
+	for _, h := range l.handled {
+		id := fmt.Sprintf("%s %d", h.key, h.seq)
+		if origins[id] != h.origin {
+			out = append(out, fmt.Sprintf("%s seen as %s, published as %s", id, h.origin, origins[id]))
+		}
+	}
+	return out
 }
 
 // orderReport checks per-key order across all members: the first handling

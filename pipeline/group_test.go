@@ -27,6 +27,7 @@ const (
 	envGroupChild  = "V1SYNC_TEST_GROUP_CHILD" // member name
 	envGroupURL    = "V1SYNC_TEST_GROUP_URL"
 	envGroupOut    = "V1SYNC_TEST_GROUP_OUT"
+	envGroupMode   = "V1SYNC_TEST_GROUP_MODE" // "func" or "runner"
 	groupMessages  = 3000
 	groupKeys      = 100
 	groupPublishAt = 4 * time.Millisecond // 250 messages/s
@@ -67,7 +68,8 @@ func TestGroupConfigValidate(t *testing.T) {
 }
 
 // TestGroupChild is a group member process; it only runs when re-executed by
-// a parent test.
+// a parent test. It dispatches either with a plain function (envGroupMode
+// "func") or through a real Runner ("runner").
 func TestGroupChild(t *testing.T) {
 	member := os.Getenv(envGroupChild)
 	if member == "" {
@@ -90,27 +92,50 @@ func TestGroupChild(t *testing.T) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(out, "start %d\n", time.Now().UnixNano())
-	handle := func(m jetstream.Msg) {
-		md, err := m.Metadata()
-		if err != nil {
-			t.Errorf("metadata: %v", err)
-			return
-		}
-		time.Sleep(time.Duration(1+md.Sequence.Stream%3) * time.Millisecond) // the work
-		// One write per record, so a SIGKILL never leaves half a line.
-		fmt.Fprintf(out, "%s %d %d\n", m.Data(), time.Now().UnixNano(), md.NumDelivered)
-		_ = m.DoubleAck(context.Background())
+	// record does the work and writes one line per handling, in one write
+	// call, so a SIGKILL never leaves half a line.
+	record := func(data []byte, stream string, seq, deliveries uint64) {
+		time.Sleep(time.Duration(1+seq%3) * time.Millisecond) // the work
+		fmt.Fprintf(out, "%s %d %d %s %d\n", data, time.Now().UnixNano(), deliveries, stream, seq)
 	}
-	if err := pipeline.RunGroup(ctx, js, groupTestConfig(member), pipeline.DispatchFunc(handle)); err != nil {
+	cfg := groupTestConfig(member)
+	var d pipeline.Dispatcher
+	switch mode := os.Getenv(envGroupMode); mode {
+	case "func":
+		d = pipeline.DispatchFunc(func(m jetstream.Msg) {
+			md, err := m.Metadata()
+			if err != nil {
+				t.Errorf("metadata: %v", err)
+				return
+			}
+			record(m.Data(), md.Stream, md.Sequence.Stream, md.NumDelivered)
+			_ = m.DoubleAck(context.Background())
+		})
+	case "runner":
+		rc := pipeline.DefaultConfig()
+		rc.Workers, rc.AckWait, rc.ShutdownTimeout = 8, cfg.AckWait, 5*time.Second
+		r, err := pipeline.NewRunner(rc, stageFunc{name: streams.StageWrite,
+			fn: func(_ context.Context, in *pipeline.Message) ([]*pipeline.Message, error) {
+				record(in.Data, in.Stream, in.Seq, in.Deliveries)
+				return nil, nil
+			}}, js)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d = r
+	default:
+		t.Fatalf("unknown dispatch mode %q", mode)
+	}
+	if err := pipeline.RunGroup(ctx, js, cfg, d); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // startGroupChild runs one member process writing to dir/<member>.log.
-func startGroupChild(t *testing.T, url, dir, member string) *exec.Cmd {
+func startGroupChild(t *testing.T, url, dir, mode, member string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestGroupChild$", "-test.v")
-	cmd.Env = append(os.Environ(), envGroupChild+"="+member, envGroupURL+"="+url,
+	cmd.Env = append(os.Environ(), envGroupChild+"="+member, envGroupURL+"="+url, envGroupMode+"="+mode,
 		envGroupOut+"="+filepath.Join(dir, member+".log"))
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -126,8 +151,11 @@ func startGroupChild(t *testing.T, url, dir, member string) *exec.Cmd {
 }
 
 // publishIntents publishes n messages over the keys at a steady pace; the
-// body is "<key> <seq>", seq counting from 1 per key.
-func publishIntents(ctx context.Context, t *testing.T, js jetstream.JetStream, n int, published *atomic.Int64) {
+// body is "<key> <seq>", seq counting from 1 per key. It records where each
+// message was stored ("key seq" -> "V2_INTENTS:<stream seq>") in origins,
+// which the caller reads once published reaches n.
+func publishIntents(ctx context.Context, t *testing.T, js jetstream.JetStream, n int,
+	published *atomic.Int64, origins map[string]string) {
 	tick := time.NewTicker(groupPublishAt)
 	defer tick.Stop()
 	seqs := map[string]int{}
@@ -144,10 +172,12 @@ func publishIntents(ctx context.Context, t *testing.T, js jetstream.JetStream, n
 		msg := nats.NewMsg(subj)
 		msg.Header.Set(streams.HeaderKey, key)
 		msg.Data = []byte(key + " " + strconv.Itoa(seqs[key]))
-		if _, err := js.PublishMsg(ctx, msg); err != nil {
+		ack, err := js.PublishMsg(ctx, msg)
+		if err != nil {
 			t.Errorf("publish %d: %v", i, err)
 			return
 		}
+		origins[string(msg.Data)] = fmt.Sprintf("%s:%d", ack.Stream, ack.Sequence)
 		published.Add(1)
 	}
 }
