@@ -43,4 +43,13 @@ const (
 	FieldDuration   = "duration"
 	FieldCount      = "count"
 	FieldAddr       = "addr"
+
+	// The process (cmd/v1sync): the embedded server and provisioning.
+	FieldDataDir      = "data_dir"
+	FieldSyncInterval = "sync_interval"
+	FieldResource     = "resource"
+	FieldAction       = "action"
+	FieldChanged      = "changed"
+	FieldStages       = "stages"
+	FieldMode         = "mode"
 )
