@@ -17,9 +17,10 @@ type Config struct {
 	// parent is not mapped yet is tried again; the delay doubles per delivery.
 	ParentRetryBase time.Duration
 	ParentRetryMax  time.Duration
-	// ParentMaxDeliveries is the delivery after which a row whose parent is
-	// still unmapped is dead-lettered as "parent-unmapped". Keep it below the
-	// runner's delivery limit so the reason reaches the DLQ.
+	// ParentMaxDeliveries is the attempt after which a row whose parent is
+	// still unmapped is dead-lettered as "parent-unmapped". The runner's
+	// MaxDeliveries also ends the wait (the reason is kept either way), so
+	// set both when a longer wait is wanted.
 	ParentMaxDeliveries uint64
 	// RootSlug is the slug of the v2 project that top-level v1 projects hang under.
 	RootSlug string
@@ -27,16 +28,16 @@ type Config struct {
 	LookupTimeout time.Duration
 }
 
-// DefaultConfig: 20 deliveries with delays 2s, 4s, ... capped at 1 minute
-// give a parent about 15 minutes to appear, which covers a backfill where
-// parents and children arrive in arbitrary order.
+// DefaultConfig: 10 attempts (the runner's default) with delays 2s, 4s, ...
+// capped at 1 minute give a parent about 5 minutes to appear, which covers
+// the write stage creating it after the child arrived.
 func DefaultConfig() Config {
 	return Config{
 		ClientID:            "v1sync",
 		Partitions:          16,
 		ParentRetryBase:     2 * time.Second,
 		ParentRetryMax:      time.Minute,
-		ParentMaxDeliveries: 20,
+		ParentMaxDeliveries: 10,
 		RootSlug:            "ROOT",
 		LookupTimeout:       5 * time.Second,
 	}

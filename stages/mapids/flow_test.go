@@ -36,35 +36,44 @@ func TestCommitteeBeforeItsProject(t *testing.T) {
 	key := prefixCommittee + ".a0D7k00007i95ubEAA"
 	h.putSample(prefixCommittee, "a0D7k00007i95ubEAA")
 
+	// The runner retries in place (same delivery): the delay still grows.
 	_, err := h.handle(key, 1)
 	wantWait(t, err, ReasonParentUnmapped, 2*time.Second)
 	if !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "project.sfid.a092W0000h8PYh6QAG") {
 		t.Errorf("error %q should name the key and the missing mapping", err)
 	}
-	_, err = h.handle(key, 3)
-	wantWait(t, err, ReasonParentUnmapped, 8*time.Second)
-	_, err = h.handle(key, 10)
-	wantWait(t, err, ReasonParentUnmapped, time.Minute)
+	_, err = h.handle(key, 1)
+	wantWait(t, err, ReasonParentUnmapped, 4*time.Second)
 
 	// A pending claim (the project's create is in flight) is not a uid yet.
 	if _, err := h.ids.Claim(h.ctx(), idmap.ProjectSFIDKey("a092W0000h8PYh6QAG")); err != nil {
 		t.Fatal(err)
 	}
-	_, err = h.handle(key, 4)
-	wantWait(t, err, ReasonParentUnmapped, 16*time.Second)
+	_, err = h.handle(key, 1)
+	wantWait(t, err, ReasonParentUnmapped, 8*time.Second)
+	// A redelivery after a restart counts its deliveries.
+	_, err = h.handle(key, 7)
+	wantWait(t, err, ReasonParentUnmapped, time.Minute)
 
 	// Past the bound: dead-lettered, never dropped.
 	_, err = h.handle(key, DefaultConfig().ParentMaxDeliveries)
 	wantDead(t, err, ReasonParentUnmapped)
 
 	// Once the project is mapped, the redelivered committee maps.
-	h.mapKey(idmap.ProjectSFIDKey("a092W0000h8PYh6QAG"), "p-open-orbit")
-	outs, err := h.handle(key, 5)
+	if err := h.ids.Put(h.ctx(), idmap.ProjectSFIDKey("a092W0000h8PYh6QAG"), "p-open-orbit"); err != nil {
+		t.Fatal(err)
+	}
+	outs, err := h.handle(key, 2)
 	if err != nil || len(outs) != 1 {
 		t.Fatalf("after the parent landed: %d outputs, %v", len(outs), err)
 	}
 	it, _ := intent.Unmarshal(outs[0].Data)
 	expect(t, it, map[string]any{"project_uid": "p-open-orbit", "base.project_uid": "p-open-orbit"})
+
+	// Another input keeps its own count.
+	h.putSample(prefixMember, "a0E9q0000LHMi9KEQT")
+	_, err = h.handle(prefixMember+".a0E9q0000LHMi9KEQT", 1)
+	wantWait(t, err, ReasonParentUnmapped, 2*time.Second)
 }
 
 func TestMemberBeforeItsCommittee(t *testing.T) {
@@ -82,7 +91,7 @@ func TestChainThatNeverResolvesIsDeadLettered(t *testing.T) {
 	h := newHarness(t, Deps{})
 	// Orphan Widget's parent does not exist in v1 at all.
 	h.putSample(prefixProject, "a092W0000UA0kwYQQR")
-	_, err := h.handle(prefixProject+".a092W0000UA0kwYQQR", 20)
+	_, err := h.handle(prefixProject+".a092W0000UA0kwYQQR", 10)
 	wantDead(t, err, ReasonParentUnmapped)
 	// Legal parent missing.
 	h.mapAllProjects()

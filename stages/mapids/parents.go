@@ -3,6 +3,7 @@ package mapids
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -34,14 +35,48 @@ func (s *Stage) parentUID(ctx context.Context, in *pipeline.Message, what, mapKe
 }
 
 // waitForParent retries a row whose parent is not there yet with a growing
-// delay, and dead-letters it past the delivery bound: never dropped.
+// delay, and dead-letters it past the attempt bound: never dropped.
 func (s *Stage) waitForParent(in *pipeline.Message, err error, reason pipeline.Reason) error {
-	if in.Deliveries >= s.cfg.ParentMaxDeliveries {
+	s.stats.ParentWaits.Add(1)
+	attempt := s.waits.next(waitID(in), in.Deliveries)
+	if attempt >= s.cfg.ParentMaxDeliveries {
 		return pipeline.Permanent(pipeline.WithReason(
-			fmt.Errorf("%w; gave up after %d deliveries", err, in.Deliveries), reason))
+			fmt.Errorf("%w; gave up after %d attempts", err, attempt), reason))
 	}
-	return pipeline.WithReason(pipeline.Retry(err, s.cfg.parentRetryDelay(in.Deliveries)), reason)
+	return pipeline.WithReason(pipeline.Retry(err, s.cfg.parentRetryDelay(attempt)), reason)
 }
+
+// parentWaits counts the attempts of inputs waiting for a parent. The
+// runner retries a message in place without a new delivery, so Deliveries
+// alone would not grow; the larger of both counts is the attempt.
+type parentWaits struct {
+	mu       sync.Mutex
+	attempts map[string]uint64
+}
+
+// maxTrackedWaits bounds the memory of waiting inputs; past it the counts
+// restart, which only delays a dead letter.
+const maxTrackedWaits = 100_000
+
+func (w *parentWaits) next(id string, deliveries uint64) uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.attempts == nil || len(w.attempts) >= maxTrackedWaits {
+		w.attempts = map[string]uint64{}
+	}
+	n := max(w.attempts[id]+1, deliveries)
+	w.attempts[id] = n
+	return n
+}
+
+// done forgets an input that no longer waits.
+func (w *parentWaits) done(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.attempts, id)
+}
+
+func waitID(in *pipeline.Message) string { return in.Stream + ":" + strconv.FormatUint(in.Seq, 10) }
 
 func (s *Stage) projectUID(ctx context.Context, in *pipeline.Message, what, sfid string) (string, error) {
 	return s.parentUID(ctx, in, what+" "+sfid, idmap.ProjectSFIDKey(sfid))

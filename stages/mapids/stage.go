@@ -51,6 +51,7 @@ type Stage struct {
 	cfg   Config
 	deps  Deps
 	root  *rootResolver
+	waits parentWaits
 	stats Stats
 }
 
@@ -94,6 +95,9 @@ func (s *Stage) Handle(ctx context.Context, in *pipeline.Message) ([]*pipeline.M
 		return nil, nil
 	}
 	it, err := s.mapChange(ctx, in, key, id, entity)
+	if err == nil || pipeline.IsPermanent(err) {
+		s.waits.done(waitID(in))
+	}
 	if err != nil || it == nil {
 		return nil, s.fail(key, err)
 	}

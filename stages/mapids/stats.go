@@ -12,11 +12,12 @@ type Stats struct {
 	UnknownPrefix atomic.Uint64 // prefixes nobody handles, acked with a warning
 	Empty         atomic.Uint64 // empty values or keys without an id, acked with a warning
 	Skipped       atomic.Uint64 // rows the rules skip (a member without an email)
+	ParentWaits   atomic.Uint64 // attempts that found a parent not mapped yet
 }
 
 // StatsSnapshot is a copy of Stats at one moment.
 type StatsSnapshot struct {
-	Intents, Deletes, LoopGuarded, PassThrough, UnknownPrefix, Empty, Skipped uint64
+	Intents, Deletes, LoopGuarded, PassThrough, UnknownPrefix, Empty, Skipped, ParentWaits uint64
 }
 
 // Snapshot reads every counter.
@@ -24,6 +25,6 @@ func (s *Stats) Snapshot() StatsSnapshot {
 	return StatsSnapshot{
 		Intents: s.Intents.Load(), Deletes: s.Deletes.Load(), LoopGuarded: s.LoopGuarded.Load(),
 		PassThrough: s.PassThrough.Load(), UnknownPrefix: s.UnknownPrefix.Load(),
-		Empty: s.Empty.Load(), Skipped: s.Skipped.Load(),
+		Empty: s.Empty.Load(), Skipped: s.Skipped.Load(), ParentWaits: s.ParentWaits.Load(),
 	}
 }
