@@ -198,3 +198,18 @@ func (e *events) waitFor(t testing.TB, subject string, ok func(IndexEvent) bool)
 	})
 	return found
 }
+
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	natstest.Eventually(t, 5*time.Second, what, cond)
+}
+
+// rpc makes a NATS request to one of the simulator's reply subjects.
+func (h *harness) rpc(subject, body string) string {
+	h.t.Helper()
+	m, err := h.env.NC.Request(subject, []byte(body), 5*time.Second)
+	if err != nil {
+		h.t.Fatalf("request %s: %v", subject, err)
+	}
+	return string(m.Data)
+}
