@@ -17,7 +17,7 @@ func (s *Stage) mapMember(ctx context.Context, r row, in *pipeline.Message, it *
 	if email == "" {
 		// A whitespace-only address is as blank as an empty one.
 		s.stats.Skipped.Add(1)
-		s.deps.Log.Info().Str("stage", s.Name()).Str("key", it.Key).Msg("member without an email: skipped")
+		s.log(s.deps.Log.Info(), it.Key).Msg("member without an email: skipped")
 		return true, nil
 	}
 	committeeSFID := r.trimmed("collaboration_name__c")
@@ -34,7 +34,7 @@ func (s *Stage) mapMember(ctx context.Context, r row, in *pipeline.Message, it *
 	if valid {
 		it.ContactSFID = contact
 	} else if r.trimmed("contact_name__c") != "" {
-		s.deps.Log.Warn().Str("stage", s.Name()).Str("key", it.Key).Msg("contact_name__c is not an SFID: synced without a contact")
+		s.log(s.deps.Log.Warn(), it.Key).Msg("contact_name__c is not an SFID: synced without a contact")
 	}
 
 	b := newBuilder(clearMissing)

@@ -43,7 +43,8 @@ type Deps struct {
 	Emails EmailDirectory
 	// Orgs names v1 accounts; nil sends a member's organization as its id only.
 	Orgs OrgDirectory
-	Log  zerolog.Logger
+	// Log is the stage's logger, with its stage field set.
+	Log zerolog.Logger
 }
 
 // Stage is the map stage (pipeline.Stage).
@@ -87,11 +88,11 @@ func (s *Stage) Handle(ctx context.Context, in *pipeline.Message) ([]*pipeline.M
 		return nil, nil
 	case rt == routeUnknown:
 		s.stats.UnknownPrefix.Add(1)
-		s.deps.Log.Warn().Str("stage", s.Name()).Str("key", key).Msg("unknown object type: acked without output")
+		s.log(s.deps.Log.Warn(), key).Msg("unknown object type: acked without output")
 		return nil, nil
 	case id == "":
 		s.stats.Empty.Add(1)
-		s.deps.Log.Warn().Str("stage", s.Name()).Str("key", key).Msg("key without an id: acked without output")
+		s.log(s.deps.Log.Warn(), key).Msg("key without an id: acked without output")
 		return nil, nil
 	}
 	it, err := s.mapChange(ctx, in, key, id, entity)
@@ -112,7 +113,7 @@ func (s *Stage) mapChange(ctx context.Context, in *pipeline.Message, key, id str
 	}
 	if len(in.Data) == 0 {
 		s.stats.Empty.Add(1)
-		s.deps.Log.Warn().Str("stage", s.Name()).Str("key", key).Msg("empty value: acked without output")
+		s.log(s.deps.Log.Warn(), key).Msg("empty value: acked without output")
 		return nil, nil
 	}
 	if idmap.IsTombstone(string(in.Data)) {
@@ -191,6 +192,11 @@ func (s *Stage) output(in *pipeline.Message, it *intent.Intent) ([]*pipeline.Mes
 		s.stats.Deletes.Add(1)
 	}
 	return []*pipeline.Message{msg}, nil
+}
+
+// log starts an event about key. Deps.Log carries the stage field already.
+func (s *Stage) log(e *zerolog.Event, key string) *zerolog.Event {
+	return e.Str(pipeline.FieldKey, key)
 }
 
 // fail names the stage and key in err, keeping its class and reason.
