@@ -3,44 +3,58 @@ package pipeline
 // Per-key serialization across processes.
 //
 // When several processes (pods) run one stage, each is a member of the
-// stage's pcgroups elastic consumer group (github.com/synadia-io/orbit.go
-// /pcgroups, declared in streams.Config.Groups and created by
-// streams.ProvisionGroups). The server sources the stage's input into the
-// work-queue stream "<stream>-<stage>" with a partition number hashed from the
-// key tokens; pcgroups splits the partitions over the members in contiguous
-// blocks and gives each member one consumer, named after the member, filtered
-// to its partitions. A work-queue stream refuses two consumers with
-// overlapping filters, so a partition is consumed by at most one member: that
-// is the cross-process fence. Within a member the runner serializes by key.
+// stage's consumer group, declared in streams.Config.Groups and created by
+// streams.ProvisionGroups as a pcgroups elastic consumer group
+// (github.com/synadia-io/orbit.go/pcgroups): the server sources the stage's
+// input into the work-queue stream "<stream>-<stage>", prefixing each
+// subject with a partition number hashed from the key tokens, and the
+// membership lives in the KV bucket elastic-consumer-groups. pcgroups splits
+// the partitions over the sorted members in contiguous blocks
+// (ElasticGetPartitionFilters). Each member consumes its partitions through
+// one consumer named after the member. A work-queue stream refuses a consumer
+// whose filters overlap another's (error 10100), so a partition is consumed
+// by at most one member: that is the cross-process fence. Within a member
+// the runner serializes by key.
 //
-// Why pcgroups and not a scheme of our own: it already does the assignment,
-// the rebalancing on membership changes and the fence, and it handles a KV
-// stream (the map stage's input) whose subjects carry no partition token,
-// which per-partition durables on the input stream could not do without a
-// derived stream of our own. What it lacks is failure handling: it never
-// moves a dead member's partitions (jetstream-guide §5.1). RunGroup adds
-// that: every member writes a heartbeat to the v1sync-members bucket, and
-// every member evicts the members whose heartbeat is older than DeadAfter
-// (measured on server timestamps, so host clocks do not matter): it deletes
-// the dead member's consumer, which lifts the fence and leaves the dead
-// member's unacked messages at the head of the work queue, then removes the
-// member from the group, upon which the survivors take its partitions and
-// replay them in order. Evictions are idempotent and the membership update is
-// a compare-and-set, so any number of members may race to evict.
+// What we take from pcgroups and what we do ourselves. pcgroups gives the
+// group definition, the partitioning, the membership record with
+// compare-and-set updates and the assignment function; they cover every
+// input, including the map stage's KV stream whose subjects carry no
+// partition token (per-partition durables on the input stream could not).
+// Its consumer loop (ElasticConsume) we do not use, for two reasons measured
+// or read in v0.2.2: it never moves a dead member's partitions (§5.1 of the
+// JetStream guide), and on every membership change it deletes the member's
+// consumer under messages still being handled, so their acks fail and the
+// next owner handles them again while the old owner is still at it: two
+// processes on one key at once, up to the runner's MaxHeld messages per
+// change. memberConsumer instead hands partitions over in order: stop
+// pulling, wait until every dispatched message is settled (bounded by
+// HandoverTimeout), delete the consumer, create the new one, retrying every
+// 200 ms while the fence refuses it.
 //
-// The cost of pcgroups: the work queue doubles the input's storage while it
-// is buffered; users see the stream "<stream>-<stage>" and one consumer per
-// member instead of the durable "<stage>"; and a group created over a stream
-// with history sources all of it once. Messages reach the runner with the
-// origin's stream and sequence in Metadata (see groupMsg), so DLQ headers and
-// deterministic Nats-Msg-Ids name the input stream, exactly as in
-// single-process mode.
+// Failures: every member writes a heartbeat to the v1sync-members bucket on
+// its own goroutine and evicts the members whose heartbeat is older than
+// DeadAfter, measured on server timestamps so host clocks do not matter. An
+// eviction deletes the dead member's consumer, which lifts the fence and
+// leaves its unacked messages at the head of the work queue, then removes it
+// from the membership, upon which the survivors take its partitions and
+// replay them in order. Evictions are idempotent and membership updates are
+// compare-and-set, so any number of members may race to evict.
 //
-// The guarantee holds for crashed members. A member that stalls for longer
-// than DeadAfter while holding a message is evicted; its successor may then
-// handle that message's key while the stalled member finishes it, once.
-// Stages are idempotent and version-guarded, so that is a duplicate apply,
-// never a reordering of applied state.
+// The costs: the work queue doubles the input's storage while messages are
+// buffered; users see the stream "<stream>-<stage>" and one consumer per
+// member, named after the member, instead of the durable "<stage>"; a group
+// created over a stream with history sources all of it once. Messages reach
+// the runner with the origin's subject, stream and sequence (see groupMsg),
+// so DLQ headers and deterministic Nats-Msg-Ids name the input stream exactly
+// as in single-process mode.
+//
+// The guarantee holds for crashed members and for rebalances. A member that
+// stalls for longer than DeadAfter, or whose in-flight work outlasts
+// HandoverTimeout, loses its fence while still holding messages; its
+// successor may then handle those keys at the same time, once. Stages are
+// idempotent and version-guarded, so that is a duplicate apply, never a
+// reordering of applied state.
 
 import (
 	"errors"
@@ -68,23 +82,25 @@ type GroupConfig struct {
 	Member string
 	// AckWait is the consumer's redelivery timer and must equal the
 	// runner's Config.AckWait (the runner keeps held messages alive with
-	// InProgress at a fraction of it). pcgroups also derives the consumer's
-	// inactivity threshold, pin TTL and pull expiry from it.
+	// InProgress at a fraction of it).
 	AckWait time.Duration
-	// MaxAckPending bounds the messages delivered and not yet acked. pcgroups
-	// consumes with the client's default prefetch (500), so this is the
-	// member's real prefetch bound: keep it near the runner's MaxHeld, so
-	// no message waits unseen in the client buffer while its AckWait runs.
+	// MaxAckPending bounds the messages delivered and not yet acked; keep
+	// it at the runner's MaxHeld plus Prefetch.
 	MaxAckPending int
 	// MaxDeliver bounds server-side deliveries (see streams.Config).
 	MaxDeliver int
+	// Prefetch bounds the client-side buffer of the member's consumer.
+	Prefetch int
+	// HandoverTimeout bounds how long a member waits for its dispatched
+	// messages to settle before it gives partitions up to another member.
+	HandoverTimeout time.Duration
 	// Heartbeat is how often the member proves it is alive and checks the
 	// others; DeadAfter is how old a heartbeat may get before its member is
 	// evicted. DeadAfter bounds the failover time.
 	Heartbeat time.Duration
 	DeadAfter time.Duration
 	// LeaveTimeout bounds a graceful leave: draining the runner and handing
-	// the partitions over.
+	// the partitions over. Keep it above the runner's ShutdownTimeout.
 	LeaveTimeout time.Duration
 	// Log receives membership events; the zero logger discards them.
 	Log zerolog.Logger
@@ -94,13 +110,15 @@ type GroupConfig struct {
 // the caller sets Stream and Stage.
 func DefaultGroupConfig() GroupConfig {
 	return GroupConfig{
-		Member:        DefaultMember(),
-		AckWait:       streams.DefaultConfig().AckWait,
-		MaxAckPending: 256,
-		MaxDeliver:    streams.DefaultConfig().MaxDeliver,
-		Heartbeat:     time.Second,
-		DeadAfter:     5 * time.Second,
-		LeaveTimeout:  20 * time.Second,
+		Member:          DefaultMember(),
+		AckWait:         streams.DefaultConfig().AckWait,
+		MaxAckPending:   288,
+		Prefetch:        32,
+		HandoverTimeout: 15 * time.Second,
+		MaxDeliver:      streams.DefaultConfig().MaxDeliver,
+		Heartbeat:       time.Second,
+		DeadAfter:       5 * time.Second,
+		LeaveTimeout:    20 * time.Second,
 	}
 }
 
@@ -137,8 +155,11 @@ func (c GroupConfig) Validate() error {
 	if c.AckWait < time.Second {
 		errs = append(errs, fmt.Errorf("group: ack wait %s: want at least 1s", c.AckWait))
 	}
-	if c.MaxAckPending < 1 {
-		errs = append(errs, fmt.Errorf("group: max ack pending %d: want at least 1", c.MaxAckPending))
+	if c.MaxAckPending < 1 || c.Prefetch < 1 {
+		errs = append(errs, fmt.Errorf("group: max ack pending %d, prefetch %d: want at least 1", c.MaxAckPending, c.Prefetch))
+	}
+	if c.HandoverTimeout <= 0 {
+		errs = append(errs, errors.New("group: handover timeout must be positive"))
 	}
 	if c.MaxDeliver < 2 {
 		errs = append(errs, fmt.Errorf("group: max deliver %d: want at least 2", c.MaxDeliver))
@@ -156,14 +177,17 @@ func (c GroupConfig) Validate() error {
 // groupStream is the work-queue stream the group's consumers read.
 func (c GroupConfig) groupStream() string { return streams.GroupStream(c.Stream, c.Stage) }
 
-// consumerTemplate is the member consumer's config; pcgroups fills in the
-// name, filters and priority group.
+// consumerTemplate is the member consumer's config; memberConsumer fills in
+// the name and the partition filters. The server deletes the consumer of a
+// member that stopped pulling for longer than any handover takes: a safety
+// net for when no member is left to evict it.
 func (c GroupConfig) consumerTemplate() jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
-		Description:   "v1sync " + c.Stage + " group member " + c.Member,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       c.AckWait,
-		MaxAckPending: c.MaxAckPending,
-		MaxDeliver:    c.MaxDeliver,
+		InactiveThreshold: c.HandoverTimeout + c.AckWait,
+		Description:       "v1sync " + c.Stage + " group member " + c.Member,
+		AckPolicy:         jetstream.AckExplicitPolicy,
+		AckWait:           c.AckWait,
+		MaxAckPending:     c.MaxAckPending,
+		MaxDeliver:        c.MaxDeliver,
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -32,33 +31,34 @@ func (f DispatchFunc) Dispatch(m jetstream.Msg)    { f(m) }
 func (f DispatchFunc) Drain(context.Context) error { return nil }
 
 // boundMarker is implemented by dispatchers that report readiness (the
-// Runner): a member is bound while its consumer matches its partitions.
+// Runner): a member is bound while it consumes the partitions it owns.
 type boundMarker interface{ MarkBound(bound bool) }
 
-func (m *groupMember) markBound(bound bool) {
-	if b, ok := m.d.(boundMarker); ok {
-		b.MarkBound(bound)
-	}
-}
+// pcgroupsBucket is where pcgroups keeps each group's membership, under the
+// key "<stream>.<group>".
+const pcgroupsBucket = "elastic-consumer-groups"
 
-// staleTicks is how many heartbeats our consumer may be missing or filtered
-// to the wrong partitions before we restart the pcgroups instance. pcgroups
-// itself retries only every AckWait after losing a race for a partition.
-const staleTicks = 3
+// fencedRetry is how soon a member retries to take partitions that another
+// member is still handing over.
+const fencedRetry = 200 * time.Millisecond
 
 // groupMember is one process in a stage's consumer group.
 type groupMember struct {
-	cfg  GroupConfig
-	js   jetstream.JetStream
-	d    Dispatcher
-	live *groupLiveness
-	inst pcgroups.ConsumerGroupConsumeContext
+	cfg     GroupConfig
+	js      jetstream.JetStream
+	d       Dispatcher
+	live    *groupLiveness
+	cons    *memberConsumer
+	changes jetstream.KeyWatcher // membership updates
+	// stopBeats stops the heartbeat goroutine; leave calls it only once
+	// the partitions are handed over, so nobody evicts us mid-handover.
+	stopBeats func()
+	log       zerolog.Logger
+
 	// gate lets leave wait for Dispatch calls in progress and refuse new
 	// ones: a message not dispatched stays unacked for the next owner.
 	gate   sync.RWMutex
 	closed bool
-	stale  int
-	log    zerolog.Logger
 }
 
 // RunGroup makes this process a member of cfg's consumer group and hands
@@ -71,7 +71,8 @@ func RunGroup(ctx context.Context, js jetstream.JetStream, cfg GroupConfig, d Di
 		return err
 	}
 	m := &groupMember{cfg: cfg, js: js, d: d,
-		log: cfg.Log.With().Str("stage", cfg.Stage).Str("member", cfg.Member).Logger()}
+		log: cfg.Log.With().Str(FieldStage, cfg.Stage).Str(FieldMember, cfg.Member).Logger()}
+	m.cons = &memberConsumer{cfg: cfg, js: js, dispatch: m.dispatch, inflight: newInflight(), log: m.log}
 	if err := m.start(ctx); err != nil {
 		return err
 	}
@@ -79,25 +80,29 @@ func RunGroup(ctx context.Context, js jetstream.JetStream, cfg GroupConfig, d Di
 }
 
 func (m *groupMember) start(ctx context.Context) error {
+	name := m.cfg.groupStream()
 	if _, err := pcgroups.GetElasticConsumerGroupConfig(ctx, m.js, m.cfg.Stream, m.cfg.Stage); err != nil {
-		return fmt.Errorf("group %s: not provisioned (v1sync provision with the stage in group mode): %w",
-			m.cfg.groupStream(), err)
+		return fmt.Errorf("group %s: not provisioned (v1sync provision with the stage in group mode): %w", name, err)
 	}
-	kv, err := m.js.KeyValue(ctx, streams.BucketMembers)
+	groups, err := m.js.KeyValue(ctx, pcgroupsBucket)
 	if err != nil {
-		return fmt.Errorf("group %s: members bucket %s: %w", m.cfg.groupStream(), streams.BucketMembers, err)
+		return fmt.Errorf("group %s: %w", name, err)
 	}
-	if m.live, err = watchLiveness(ctx, kv, m.cfg.groupStream(), m.cfg.Member, m.cfg.DeadAfter); err != nil {
-		return fmt.Errorf("group %s: watch heartbeats: %w", m.cfg.groupStream(), err)
+	// The watchers live until leave stops them, not until ctx ends.
+	if m.changes, err = groups.Watch(context.WithoutCancel(ctx), m.cfg.Stream+"."+m.cfg.Stage); err != nil {
+		return fmt.Errorf("group %s: watch membership: %w", name, err)
+	}
+	members, err := m.js.KeyValue(ctx, streams.BucketMembers)
+	if err != nil {
+		return fmt.Errorf("group %s: members bucket %s: %w", name, streams.BucketMembers, err)
+	}
+	m.live, err = watchLiveness(context.WithoutCancel(ctx), members, name, m.cfg.Member, m.cfg.DeadAfter)
+	if err != nil {
+		return fmt.Errorf("group %s: watch heartbeats: %w", name, err)
 	}
 	// Heartbeat before joining, so that no member evicts us as unknown.
 	if err := m.live.beat(ctx); err != nil {
-		m.live.stop()
-		return fmt.Errorf("group %s: heartbeat: %w", m.cfg.groupStream(), err)
-	}
-	if err := m.consume(ctx); err != nil {
-		m.live.stop()
-		return err
+		return errors.Join(fmt.Errorf("group %s: heartbeat: %w", name, err), m.leave())
 	}
 	if err := m.join(ctx); err != nil {
 		return errors.Join(err, m.leave())
@@ -106,26 +111,19 @@ func (m *groupMember) start(ctx context.Context) error {
 	return nil
 }
 
-// consume starts the pcgroups instance; it consumes once we are a member.
-func (m *groupMember) consume(ctx context.Context) error {
-	// pcgroups watches the membership with this context for the life of the
-	// instance, so it must not end with the caller's (a tick, or the run:
-	// leave stops the instance itself).
-	inst, err := pcgroups.ElasticConsume(context.WithoutCancel(ctx), m.js, m.cfg.Stream, m.cfg.Stage, m.cfg.Member,
-		m.dispatch, m.cfg.consumerTemplate())
-	if err != nil {
-		return fmt.Errorf("group %s: consume as %s: %w", m.cfg.groupStream(), m.cfg.Member, err)
-	}
-	m.inst = inst
-	return nil
-}
-
 func (m *groupMember) dispatch(msg jetstream.Msg) {
 	m.gate.RLock()
 	defer m.gate.RUnlock()
-	if !m.closed {
-		m.d.Dispatch(newGroupMsg(msg))
+	if m.closed {
+		return
 	}
+	g, err := newGroupMsg(msg, m.cons.inflight, m.cfg.AckWait)
+	if err != nil {
+		m.log.Error().Err(err).Str(FieldSubject, msg.Subject()).Msg("terminating undecodable delivery")
+		_ = msg.TermWithReason("no metadata")
+		return
+	}
+	m.d.Dispatch(g)
 }
 
 // join adds us to the membership; the update is a compare-and-set, so it
@@ -141,48 +139,83 @@ func (m *groupMember) join(ctx context.Context) error {
 }
 
 func (m *groupMember) run(ctx context.Context) error {
+	m.stopBeats = m.heartbeat()
+	defer m.stopBeats()
 	tick := time.NewTicker(m.cfg.Heartbeat)
 	defer tick.Stop()
+	var retry <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return m.leave()
-		case err := <-m.inst.Done():
-			// The group was deleted or changed in a way members cannot follow.
-			m.live.stop()
-			if err == nil {
-				err = errors.New("group deleted")
+		case e, ok := <-m.changes.Updates():
+			if !ok || (e != nil && e.Operation() != jetstream.KeyValuePut) {
+				return errors.Join(fmt.Errorf("group %s: deleted while member %s ran",
+					m.cfg.groupStream(), m.cfg.Member), m.leave())
 			}
-			return fmt.Errorf("group %s: member %s stopped: %w", m.cfg.groupStream(), m.cfg.Member, err)
 		case <-tick.C:
-			m.tick()
+		case <-retry:
+		}
+		retry = nil
+		if m.maintain() {
+			retry = time.After(fencedRetry)
 		}
 	}
 }
 
-// tick proves we are alive, evicts dead members and repairs our own state.
-func (m *groupMember) tick() {
-	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.DeadAfter)
+// heartbeat proves we are alive on its own goroutine, so that a long
+// handover never makes us look dead. The returned func stops it.
+func (m *groupMember) heartbeat() (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(m.cfg.Heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), m.cfg.DeadAfter)
+				if err := m.live.beat(ctx); err != nil {
+					m.log.Warn().Err(err).Msg("heartbeat failed")
+				}
+				cancel()
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); <-finished }) }
+}
+
+// maintain evicts dead members, rejoins if we were evicted, and moves our
+// consumer to the partitions the membership gives us. It reports whether it
+// must run again soon because our new partitions are still fenced.
+func (m *groupMember) maintain() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.DeadAfter+m.cfg.HandoverTimeout)
 	defer cancel()
-	if err := m.live.beat(ctx); err != nil {
-		m.log.Warn().Err(err).Msg("heartbeat failed")
-	}
 	gc, err := pcgroups.GetElasticConsumerGroupConfig(ctx, m.js, m.cfg.Stream, m.cfg.Stage)
 	if err != nil {
 		m.log.Warn().Err(err).Msg("read group membership")
-		return
+		return false
 	}
 	if !gc.IsInMembership(m.cfg.Member) { // we were evicted while stalled
 		m.log.Warn().Msg("not a member any more; joining again")
 		if err := m.join(ctx); err != nil {
 			m.log.Warn().Err(err).Msg("rejoin")
 		}
-		return
+		return false
 	}
 	for _, dead := range m.live.dead(gc.Members) {
 		m.evict(ctx, dead)
 	}
-	m.repair(ctx, gc)
+	want := pcgroups.ElasticGetPartitionFilters(*gc, m.cfg.Member)
+	err = m.cons.reconcile(ctx, want)
+	m.markBound(err == nil && (len(want) == 0 || m.cons.consuming(want)))
+	if err != nil && !errors.Is(err, errFenced) {
+		m.log.Warn().Err(err).Msg("take partitions")
+	}
+	return err != nil
 }
 
 // evict removes a member whose heartbeat stopped. Deleting its consumer
@@ -192,112 +225,21 @@ func (m *groupMember) tick() {
 func (m *groupMember) evict(ctx context.Context, dead string) {
 	err := m.js.DeleteConsumer(ctx, m.cfg.groupStream(), dead)
 	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		m.log.Warn().Err(err).Str("dead", dead).Msg("delete dead member's consumer")
+		m.log.Warn().Err(err).Msgf("delete the consumer of dead member %s", dead)
 		return
 	}
 	if _, err := pcgroups.DeleteMembers(ctx, m.js, m.cfg.Stream, m.cfg.Stage, []string{dead}); err != nil {
-		m.log.Warn().Err(err).Str("dead", dead).Msg("remove dead member") // retried next tick
+		m.log.Warn().Err(err).Msgf("remove dead member %s", dead) // retried next tick
 		return
 	}
-	m.log.Warn().Str("dead", dead).Msg("evicted dead member; its partitions move to the others")
+	m.log.Warn().Msgf("evicted dead member %s; its partitions move to the others", dead)
 	if err := m.live.forget(ctx, dead); err != nil {
-		m.log.Warn().Err(err).Str("dead", dead).Msg("delete dead member's heartbeat")
+		m.log.Warn().Err(err).Msgf("delete the heartbeat of dead member %s", dead)
 	}
 }
 
-// repair restarts our pcgroups instance when our consumer has been missing
-// or filtered to other partitions than the membership gives us for several
-// ticks, which happens when we lost a creation race during a rebalance.
-func (m *groupMember) repair(ctx context.Context, gc *pcgroups.ElasticConsumerGroupConfig) {
-	want := pcgroups.ElasticGetPartitionFilters(*gc, m.cfg.Member)
-	if len(want) == 0 || m.consumerFilters(ctx, want) {
-		m.stale = 0
-		m.markBound(true) // a member without partitions (more members than partitions) is idle, not broken
-		return
-	}
-	m.markBound(false)
-	if m.stale++; m.stale < staleTicks {
-		return
-	}
-	m.stale = 0
-	m.log.Warn().Msg("own consumer missing or stale; restarting group consumption")
-	m.inst.Stop()
-	<-m.inst.Done()
-	if err := m.consume(ctx); err != nil {
-		m.log.Warn().Err(err).Msg("restart group consumption")
-	}
-}
-
-// consumerFilters reports whether our consumer exists with filters want.
-func (m *groupMember) consumerFilters(ctx context.Context, want []string) bool {
-	c, err := m.js.Consumer(ctx, m.cfg.groupStream(), m.cfg.Member)
-	if err != nil {
-		return false
-	}
-	have := slices.Clone(c.CachedInfo().Config.FilterSubjects)
-	slices.Sort(have)
-	want = slices.Clone(want)
-	slices.Sort(want)
-	return slices.Equal(have, want)
-}
-
-// leave hands our partitions over: stop pulling, let in-flight work settle,
-// delete our consumer (lifting the fence), then leave the membership so the
-// others take the partitions at once instead of after DeadAfter.
-func (m *groupMember) leave() error {
-	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.LeaveTimeout)
-	defer cancel()
-	m.inst.Stop()
-	var errs []error
-	select {
-	case <-m.inst.Done():
-	case <-ctx.Done():
-	}
-	m.markBound(false)
-	// Drain first: it stops the runner, which unblocks Dispatch calls
-	// waiting for room and hands later deliveries back.
-	if err := m.d.Drain(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("drain: %w", err))
-	}
-	if err := m.closeGate(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("dispatch calls still running: %w", err))
-	}
-	if err := m.js.DeleteConsumer(ctx, m.cfg.groupStream(), m.cfg.Member); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		errs = append(errs, fmt.Errorf("delete consumer: %w", err))
-	}
-	var err error
-	for range 5 {
-		if _, err = pcgroups.DeleteMembers(ctx, m.js, m.cfg.Stream, m.cfg.Stage, []string{m.cfg.Member}); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		errs = append(errs, fmt.Errorf("leave membership: %w", err))
-	}
-	if err := m.live.forget(ctx, m.cfg.Member); err != nil {
-		errs = append(errs, fmt.Errorf("delete heartbeat: %w", err))
-	}
-	m.live.stop()
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("group %s: member %s left uncleanly: %w", m.cfg.groupStream(), m.cfg.Member, err)
-	}
-	m.log.Info().Msg("left consumer group")
-	return nil
-}
-
-// closeGate waits for Dispatch calls in progress, then refuses new ones.
-func (m *groupMember) closeGate(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		m.gate.Lock()
-		m.closed = true
-		m.gate.Unlock()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+func (m *groupMember) markBound(bound bool) {
+	if b, ok := m.d.(boundMarker); ok {
+		b.MarkBound(bound)
 	}
 }

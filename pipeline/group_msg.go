@@ -1,39 +1,63 @@
 package pipeline
 
 import (
+	"context"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Headers the server adds on the way through a group's work queue.
-const (
-	headerStreamSource = "Nats-Stream-Source" // "<origin stream>[:<hash>] <origin seq> …"
-	headerPinID        = "Nats-Pin-Id"
-)
+// headerStreamSource is added by the server to sourced messages:
+// "<origin stream>[:<hash>] <origin seq> …".
+const headerStreamSource = "Nats-Stream-Source"
 
 // groupMsg is a message read from a group's work queue, shown to the runner
-// as the input message it was sourced from: Metadata reports the origin
-// stream and sequence, so deterministic Nats-Msg-Ids and DLQ headers
-// (V1sync-Stream, V1sync-Seq) are the same as in single-process mode, a
-// redrive finds the original with `nats stream get`, and switching a stage
-// between modes republishes nothing twice. Acks still go to the work queue
-// through the reply subject, which this leaves alone.
+// as the input message it was sourced from:
+//   - Subject drops the partition token the group prefixed;
+//   - Metadata reports the origin stream and sequence, so deterministic
+//     Nats-Msg-Ids and DLQ headers (V1sync-Stream, V1sync-Seq) are the same
+//     as in single-process mode, a redrive finds the original with
+//     `nats stream get`, and switching a stage between modes republishes
+//     nothing twice;
+//   - Headers hide the source header;
+//   - settling it (ack, nak, term) takes it out of the member's in-flight
+//     set, which a handover waits on; acks are confirmed by the server.
+//
+// Acks still go to the work queue through the reply subject.
 type groupMsg struct {
 	jetstream.Msg
-	stream string
-	seq    uint64
+	stream   string // origin
+	seq      uint64 // origin
+	wqSeq    uint64
+	inflight *inflight
+	settled  atomic.Bool
+	// ackTimeout bounds waiting for an ack's confirmation.
+	ackTimeout time.Duration
 }
 
-// newGroupMsg wraps m if it carries a source header.
-func newGroupMsg(m jetstream.Msg) jetstream.Msg {
-	stream, seq, ok := sourceOrigin(m.Headers())
-	if !ok {
-		return m
+// newGroupMsg wraps m and counts it in flight.
+func newGroupMsg(m jetstream.Msg, f *inflight, ackTimeout time.Duration) (*groupMsg, error) {
+	md, err := m.Metadata()
+	if err != nil {
+		return nil, err
 	}
-	return &groupMsg{Msg: m, stream: stream, seq: seq}
+	g := &groupMsg{Msg: m, stream: md.Stream, seq: md.Sequence.Stream, wqSeq: md.Sequence.Stream,
+		inflight: f, ackTimeout: ackTimeout}
+	if stream, seq, ok := sourceOrigin(m.Headers()); ok {
+		g.stream, g.seq = stream, seq
+	}
+	f.add(g.wqSeq)
+	return g, nil
+}
+
+// Subject is the input subject, without the group's partition token.
+func (g *groupMsg) Subject() string {
+	_, subj, _ := strings.Cut(g.Msg.Subject(), ".")
+	return subj
 }
 
 // Metadata is the work queue's delivery metadata with the origin's stream
@@ -49,18 +73,40 @@ func (g *groupMsg) Metadata() (*jetstream.MsgMetadata, error) {
 	return &origin, nil
 }
 
-// Headers hides the headers the group machinery added, so a dead letter
+// Headers hides the header the group's sourcing added, so a dead letter
 // carries the original headers only.
 func (g *groupMsg) Headers() nats.Header {
 	h := g.Msg.Headers()
 	out := make(nats.Header, len(h))
 	for k, v := range h {
-		if k != headerStreamSource && k != headerPinID {
+		if k != headerStreamSource {
 			out[k] = v
 		}
 	}
 	return out
 }
+
+func (g *groupMsg) settle(err error) error {
+	if g.settled.CompareAndSwap(false, true) {
+		g.inflight.done(g.wqSeq)
+	}
+	return err
+}
+
+// Ack waits for the server to confirm: a fire-and-forget ack could still be
+// queued when a handover deletes the consumer, and the next owner would
+// handle the message again.
+func (g *groupMsg) Ack() error {
+	ctx, cancel := context.WithTimeout(context.Background(), g.ackTimeout)
+	defer cancel()
+	return g.settle(g.Msg.DoubleAck(ctx))
+}
+
+func (g *groupMsg) DoubleAck(ctx context.Context) error { return g.settle(g.Msg.DoubleAck(ctx)) }
+func (g *groupMsg) Nak() error                          { return g.settle(g.Msg.Nak()) }
+func (g *groupMsg) NakWithDelay(d time.Duration) error  { return g.settle(g.Msg.NakWithDelay(d)) }
+func (g *groupMsg) Term() error                         { return g.settle(g.Msg.Term()) }
+func (g *groupMsg) TermWithReason(reason string) error  { return g.settle(g.Msg.TermWithReason(reason)) }
 
 // sourceOrigin parses the stream and sequence a sourced message came from.
 func sourceOrigin(h nats.Header) (string, uint64, bool) {

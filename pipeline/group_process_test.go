@@ -79,6 +79,9 @@ func runGroupScenario(t *testing.T, mode string) {
 // checkGroupRun asserts order and shares and reports the figures.
 func checkGroupRun(t *testing.T, log childLog, killedAt time.Time) {
 	t.Helper()
+	for _, o := range log.overlaps() {
+		t.Errorf("one key on two processes at once: %s", o)
+	}
 	overtaken, dups := log.orderReport()
 	for _, o := range overtaken {
 		t.Errorf("per-key order broken: %s", o)

@@ -14,14 +14,16 @@ import (
 )
 
 // handling is one message handled by one group member, as its child process
-// recorded it: "<key> <seq> <unix nanos> <deliveries> <stream> <stream seq>",
-// the last two as the dispatcher saw them in the message's metadata.
+// recorded it: "<key> <seq> <began> <ended> <deliveries> <stream> <stream seq>"
+// (times in unix nanos), the last two as the dispatcher saw them in the
+// message's metadata.
 type handling struct {
 	member string
 	key    string
 	seq    int
-	at     time.Time
-	nth    int // delivery count of the work-queue message
+	began  time.Time
+	at     time.Time // when handling ended
+	nth    int       // delivery count of the work-queue message
 	origin string
 }
 
@@ -62,13 +64,13 @@ func readChildLog(t *testing.T, path, member string, log *childLog) {
 			log.started[member] = unixNanos(t, f[1])
 			continue
 		}
-		if len(f) != 6 {
+		if len(f) != 7 {
 			t.Fatalf("%s: bad record %q", path, sc.Text())
 		}
 		seq, _ := strconv.Atoi(f[1])
-		nth, _ := strconv.Atoi(f[3])
+		nth, _ := strconv.Atoi(f[4])
 		log.handled = append(log.handled, handling{member: member, key: f[0], seq: seq,
-			at: unixNanos(t, f[2]), nth: nth, origin: f[4] + ":" + f[5]})
+			began: unixNanos(t, f[2]), at: unixNanos(t, f[3]), nth: nth, origin: f[5] + ":" + f[6]})
 		log.distinct[f[0]+" "+f[1]] = true
 	}
 }
@@ -90,6 +92,25 @@ func (l childLog) wrongOrigins(origins map[string]string) []string {
 		id := fmt.Sprintf("%s %d", h.key, h.seq)
 		if origins[id] != h.origin {
 			out = append(out, fmt.Sprintf("%s seen as %s, published as %s", id, h.origin, origins[id]))
+		}
+	}
+	return out
+}
+
+// overlaps lists handlings of one key by two members at the same time.
+func (l childLog) overlaps() []string {
+	byKey := map[string][]handling{}
+	for _, h := range l.handled {
+		byKey[h.key] = append(byKey[h.key], h)
+	}
+	var out []string
+	for key, hs := range byKey {
+		for i, a := range hs {
+			for _, b := range hs[i+1:] {
+				if a.member != b.member && a.began.Before(b.at) && b.began.Before(a.at) {
+					out = append(out, fmt.Sprintf("%s: seq %d on %s and seq %d on %s", key, a.seq, a.member, b.seq, b.member))
+				}
+			}
 		}
 	}
 	return out

@@ -42,6 +42,7 @@ func groupTestConfig(member string) pipeline.GroupConfig {
 	cfg.AckWait = 5 * time.Second
 	cfg.Heartbeat = 500 * time.Millisecond
 	cfg.DeadAfter = 2 * time.Second
+	cfg.HandoverTimeout = 5 * time.Second
 	cfg.LeaveTimeout = 10 * time.Second
 	return cfg
 }
@@ -95,8 +96,13 @@ func TestGroupChild(t *testing.T) {
 	// record does the work and writes one line per handling, in one write
 	// call, so a SIGKILL never leaves half a line.
 	record := func(data []byte, stream string, seq, deliveries uint64) {
-		time.Sleep(time.Duration(1+seq%3) * time.Millisecond) // the work
-		fmt.Fprintf(out, "%s %d %d %s %d\n", data, time.Now().UnixNano(), deliveries, stream, seq)
+		began := time.Now().UnixNano()
+		work := time.Duration(1+seq%3) * time.Millisecond
+		if seq%10 == 0 {
+			work = 25 * time.Millisecond // a slow one now and then keeps work in flight at handovers
+		}
+		time.Sleep(work)
+		fmt.Fprintf(out, "%s %d %d %d %s %d\n", data, began, time.Now().UnixNano(), deliveries, stream, seq)
 	}
 	cfg := groupTestConfig(member)
 	var d pipeline.Dispatcher
