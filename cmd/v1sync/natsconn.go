@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/linuxfoundation/v1sync/pipeline"
 	"github.com/linuxfoundation/v1sync/streams"
 	"github.com/linuxfoundation/v1sync/streams/embedded"
 )
@@ -117,7 +118,7 @@ func startEmbedded(o natsOptions, log zerolog.Logger, opts []nats.Option, closed
 	if cfg.Port != 0 {
 		url = srv.ClientURL()
 	}
-	log.Info().Str("nats_url", url).Str("data_dir", dir).Str("sync_interval", o.Sync.String()).
+	log.Info().Str(pipeline.FieldURL, url).Str(pipeline.FieldDataDir, dir).Str(pipeline.FieldSyncInterval, o.Sync.String()).
 		Msg("no NATS URL configured: started the embedded nats-server")
 	nc, err := srv.Connect(opts...)
 	if err != nil {

@@ -133,20 +133,20 @@ func TestRunEmbeddedSurvivesRestart(t *testing.T) {
 
 	p := startChild(t, args...)
 	first := p.waitLog(t, "message", 30*time.Second)
-	if first["data_dir"] != dir || first["sync_interval"] != "1s" || !strings.HasPrefix(fmt.Sprint(first["nats_url"]), "nats://127.0.0.1:") {
+	if first["data_dir"] != dir || first["sync_interval"] != "1s" || !strings.HasPrefix(fmt.Sprint(first["url"]), "nats://127.0.0.1:") {
 		t.Fatalf("first log line must announce the embedded server: %v", first)
 	}
-	natsURL := first["nats_url"].(string)
-	waitReady(t, p.waitLog(t, "http_addr", 20*time.Second)["http_addr"].(string))
+	natsURL := first["url"].(string)
+	waitReady(t, p.waitLog(t, "addr", 20*time.Second)["addr"].(string))
 	putState(t, natsURL, "restart-probe", "kept")
 	t.Logf("first run stopped %s after SIGTERM", p.stop(t, 15*time.Second))
 
 	p = startChild(t, args...)
-	natsURL = p.waitLog(t, "nats_url", 30*time.Second)["nats_url"].(string)
+	natsURL = p.waitLog(t, "url", 30*time.Second)["url"].(string)
 	if line := p.waitLog(t, "changed", 20*time.Second); line["changed"] != 0.0 {
 		t.Errorf("restart re-provisioned changes: %v", line)
 	}
-	waitReady(t, p.waitLog(t, "http_addr", 20*time.Second)["http_addr"].(string))
+	waitReady(t, p.waitLog(t, "addr", 20*time.Second)["addr"].(string))
 	if got := getState(t, natsURL, "restart-probe"); got != "kept" {
 		t.Errorf("after restart, state key = %q, want kept", got)
 	}

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/linuxfoundation/v1sync/pipeline"
 )
 
 func init() {
@@ -20,6 +21,8 @@ type runOptions struct {
 	stages    stageList
 	httpAddr  string
 	provision bool
+	group     bool
+	workers   int
 	shutdown  time.Duration
 }
 
@@ -28,6 +31,8 @@ func (r *runOptions) register(fs *flag.FlagSet) {
 	fs.Var(&r.stages, "stage", "run only this stage; repeat for several (default: every registered stage: "+describe(knownStages())+")")
 	fs.StringVar(&r.httpAddr, "http-addr", "", "health and metrics address (default :8080, or 127.0.0.1:8080 with the embedded server)")
 	fs.BoolVar(&r.provision, "provision", false, "provision the topology before starting (always done with the embedded server)")
+	fs.BoolVar(&r.group, "group", false, "run consumer stages as members of their consumer group, so several processes can share a stage (provision --group-stages first)")
+	fs.IntVar(&r.workers, "workers", pipeline.DefaultConfig().Workers, "concurrent handlers per stage (different keys)")
 	fs.DurationVar(&r.shutdown, "shutdown-timeout", 25*time.Second, "on SIGTERM, how long to wait for in-flight work before exiting")
 }
 
@@ -37,6 +42,9 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 	ro.register(fs)
 	if err := c.parse(fs, args); err != nil {
 		return err
+	}
+	if ro.shutdown < time.Second || ro.workers < 1 {
+		return usageErrorf("--shutdown-timeout %s, --workers %d: want at least 1s and 1", ro.shutdown, ro.workers)
 	}
 	names, err := selectStages(ro.stages)
 	if err != nil {
@@ -53,59 +61,47 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 	}
 	defer conn.Close()
 	if conn.Embedded != nil || ro.provision {
-		if _, err := provision(ctx, conn, ro.nats, log); err != nil {
+		if err := provisionForRun(ctx, conn, ro, names, log); err != nil {
 			return err
 		}
 	}
-	deps := stageDeps{NC: conn.NC, JS: conn.JS, Topology: ro.nats.topology(),
-		Durability: conn.Durability, Log: log, Env: c.getenv}
-	workers, err := buildStages(names, deps)
+	mp, metrics, err := pipeline.NewPrometheus()
 	if err != nil {
 		return err
 	}
-	return serve(ctx, ro, conn, workers, log)
-}
-
-// stageWorker is one running stage of the process.
-type stageWorker struct {
-	name string
-	run  func(ctx context.Context) error
-}
-
-// buildStages constructs every selected stage before any starts, so a
-// configuration error fails the process at once.
-func buildStages(names []string, d stageDeps) ([]stageWorker, error) {
-	var out []stageWorker
-	for _, n := range names {
-		d.Log = d.Log.With().Str("stage", n).Logger()
-		w, err := buildStage(n, d)
-		if err != nil {
-			return nil, fmt.Errorf("stage %s: %w", n, err)
-		}
-		out = append(out, w)
-	}
-	return out, nil
-}
-
-func buildStage(name string, d stageDeps) (stageWorker, error) {
-	if b, ok := sourceBuilders[name]; ok {
-		src, err := b(d)
-		if err != nil {
-			return stageWorker{}, err
-		}
-		return stageWorker{name: name, run: src.Run}, nil
-	}
-	st, err := stageBuilders[name](d)
+	defer func() { _ = mp.Shutdown(context.Background()) }()
+	deps := stageDeps{NC: conn.NC, JS: conn.JS, Topology: ro.nats.topology(),
+		Durability: conn.Durability, Log: log, Meters: mp, Env: c.getenv}
+	health := pipeline.NewHealth(conn.NC, metrics)
+	workers, err := buildStages(names, deps, ro, health)
 	if err != nil {
-		return stageWorker{}, err
+		return err
 	}
-	_ = st
-	return stageWorker{}, errors.New("the stage runner is not wired into this build yet")
+	return serve(ctx, ro, conn, health, workers, log)
+}
+
+// provisionForRun provisions the topology, and the consumer groups of the
+// selected stages in group mode.
+func provisionForRun(ctx context.Context, conn *natsConn, ro runOptions, names []string, log zerolog.Logger) error {
+	if _, err := provision(ctx, conn, ro.nats, log); err != nil {
+		return err
+	}
+	if !ro.group {
+		return nil
+	}
+	var grouped []string
+	for _, n := range names {
+		if _, ok := ro.nats.topology().Group(n); ok {
+			grouped = append(grouped, n)
+		}
+	}
+	_, err := provisionGroups(ctx, conn, ro.nats, grouped, log)
+	return err
 }
 
 // serve runs the stages and the health server until ctx is cancelled or a
 // stage fails, then shuts down within the configured bound.
-func serve(ctx context.Context, ro runOptions, conn *natsConn, workers []stageWorker, log zerolog.Logger) error {
+func serve(ctx context.Context, ro runOptions, conn *natsConn, h *pipeline.Health, workers []stageWorker, log zerolog.Logger) error {
 	addr := ro.httpAddr
 	if addr == "" {
 		addr = ":8080"
@@ -113,55 +109,58 @@ func serve(ctx context.Context, ro runOptions, conn *natsConn, workers []stageWo
 			addr = "127.0.0.1:8080"
 		}
 	}
-	ready := func() error {
-		if !conn.NC.IsConnected() {
-			return errors.New("NATS not connected")
-		}
-		return nil
-	}
-	hs, err := serveHealth(addr, ready, log)
+	hs, err := serveHealth(addr, h, log)
 	if err != nil {
 		return err
 	}
-	defer hs.Stop(5 * time.Second)
+	defer hs.Stop(2 * time.Second)
 	if len(workers) == 0 {
 		log.Warn().Msg("no stages are registered in this build: serving health only")
 	}
 	stageCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	failed := make(chan error, len(workers))
-	var wg sync.WaitGroup
+	done := make(chan error, len(workers))
 	for _, w := range workers {
-		wg.Go(func() {
-			log.Info().Str("stage", w.name).Msg("stage started")
-			if err := w.run(stageCtx); err != nil {
-				failed <- fmt.Errorf("stage %s: %w", w.name, err)
+		go func() {
+			log.Info().Str(pipeline.FieldStage, w.name).Str(pipeline.FieldMode, w.mode).Msg("stage starting")
+			err := w.run(stageCtx)
+			if err != nil {
+				err = fmt.Errorf("stage %s: %w", w.name, err)
 			}
-		})
+			done <- err
+		}()
 	}
 	var runErr error
+	remaining := len(workers)
 	select {
 	case <-ctx.Done():
-		log.Info().Dur("timeout", ro.shutdown).Msg("signal received: shutting down")
-	case runErr = <-failed:
-		log.Error().Err(runErr).Msg("stage failed: shutting down")
+		log.Info().Dur(pipeline.FieldTimeout, ro.shutdown).Msg("signal received: shutting down")
+	case runErr = <-done:
+		if runErr == nil {
+			runErr = errors.New("a stage stopped by itself")
+		}
+		log.Error().Err(runErr).Msg("stage ended: shutting down")
+		remaining--
 	}
 	cancel()
-	if !waitTimeout(&wg, ro.shutdown) {
-		return fmt.Errorf("stages did not stop within %s", ro.shutdown)
-	}
-	log.Info().Msg("stopped")
-	return runErr
+	return errors.Join(runErr, waitStages(done, remaining, ro.shutdown, log))
 }
 
-// waitTimeout waits for wg up to d and reports whether it finished.
-func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return true
-	case <-time.After(d):
-		return false
+// waitStages collects n stage results, giving up after bound.
+func waitStages(done <-chan error, n int, bound time.Duration, log zerolog.Logger) error {
+	deadline := time.After(bound)
+	var errs []error
+	for range n {
+		select {
+		case err := <-done:
+			if err != nil {
+				log.Warn().Err(err).Msg("stage stopped with an error")
+				errs = append(errs, err)
+			}
+		case <-deadline:
+			return errors.Join(append(errs, fmt.Errorf("stages did not stop within %s", bound))...)
+		}
 	}
+	log.Info().Msg("stopped")
+	return errors.Join(errs...)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/linuxfoundation/v1sync/pipeline"
 	"github.com/linuxfoundation/v1sync/streams"
@@ -24,6 +25,8 @@ type stageDeps struct {
 	// always. The capture stage confirms WAL only past durable changes.
 	Durability time.Duration
 	Log        zerolog.Logger
+	// Meters is the process's metrics (served on /metrics).
+	Meters metric.MeterProvider
 	// Env reads a stage-specific setting (V1SYNC_<STAGE>_...).
 	Env func(string) string
 }
