@@ -29,10 +29,11 @@ func (m *IDMap) Answer(ctx context.Context, key string) string {
 	}
 }
 
-// Serve answers ID-map lookups on streams.SubjectLookupMapping in the
-// streams.QueueLookup queue group until ctx ends; the request payload is the
-// raw mapping key. Queued requests are drained before it returns.
-func Serve(ctx context.Context, nc *nats.Conn, m *IDMap) error {
+// Listen subscribes the lookup responder: ID-map lookups on
+// streams.SubjectLookupMapping in the streams.QueueLookup queue group, the
+// request payload being the raw mapping key. It returns once the server
+// knows the subscription; Drain it to stop.
+func Listen(nc *nats.Conn, m *IDMap) (*nats.Subscription, error) {
 	sub, err := nc.QueueSubscribe(streams.SubjectLookupMapping, streams.QueueLookup, func(msg *nats.Msg) {
 		qctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 		defer cancel()
@@ -40,12 +41,21 @@ func Serve(ctx context.Context, nc *nats.Conn, m *IDMap) error {
 		_ = msg.Respond([]byte(m.Answer(qctx, string(msg.Data))))
 	})
 	if err != nil {
-		return fmt.Errorf("idmap: subscribe %s: %w", streams.SubjectLookupMapping, err)
+		return nil, fmt.Errorf("idmap: subscribe %s: %w", streams.SubjectLookupMapping, err)
 	}
-	// Flush so the subscription is known to the server before callers rely on it.
 	if err := nc.Flush(); err != nil {
 		_ = sub.Unsubscribe()
-		return fmt.Errorf("idmap: subscribe %s: %w", streams.SubjectLookupMapping, err)
+		return nil, fmt.Errorf("idmap: subscribe %s: %w", streams.SubjectLookupMapping, err)
+	}
+	return sub, nil
+}
+
+// Serve answers lookups (see Listen) until ctx ends, then drains the
+// requests already received.
+func Serve(ctx context.Context, nc *nats.Conn, m *IDMap) error {
+	sub, err := Listen(nc, m)
+	if err != nil {
+		return err
 	}
 	<-ctx.Done()
 	if err := sub.Drain(); err != nil {
