@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
 
 	"github.com/linuxfoundation/v1sync/pipeline"
 	"github.com/linuxfoundation/v1sync/stages/normalize"
@@ -40,21 +41,27 @@ func newRigSync(t *testing.T, syncInterval time.Duration, opts ...pgtest.Option)
 	ncfg.SyncInterval, ncfg.SyncAlways = syncInterval, syncInterval == 0
 	env := natstest.StartWith(t, ncfg)
 	env.Provision(t, streams.Config{})
-	cfg := DefaultConfig()
-	cfg.DSN = db.DSN
+	cfg := testConfig(db.DSN)
 	cfg.Durability = ncfg.Durability()
+	return &rig{t: t, db: db, env: env, cfg: cfg}
+}
+
+// testConfig shortens every interval so tests see effects quickly.
+func testConfig(dsn string) Config {
+	cfg := DefaultConfig()
+	cfg.DSN = dsn
 	cfg.DurabilityMargin = 100 * time.Millisecond
 	cfg.StatusInterval = 100 * time.Millisecond
 	cfg.LagInterval = 200 * time.Millisecond
 	cfg.HeartbeatInterval = time.Second
 	cfg.ReconnectMin, cfg.ReconnectMax = 50*time.Millisecond, 500*time.Millisecond
-	return &rig{t: t, db: db, env: env, cfg: cfg}
+	return cfg
 }
 
 // start runs a Source until the test ends and waits until it streams.
 func (r *rig) start() *Source {
 	r.t.Helper()
-	src, err := New(r.cfg, r.env.JS)
+	src, err := New(r.cfg, r.env.JS, WithLogger(zerolog.New(zerolog.NewTestWriter(r.t)).Level(zerolog.InfoLevel)))
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -67,9 +67,10 @@ func (s *Source) prepare(ctx context.Context, db *database, state jetstream.KeyV
 			return nil, err
 		}
 	case !used:
-		// A slot made by an operator: record it so that its loss is noticed.
-		if _, err := state.Put(ctx, SlotStateKey(s.cfg.Slot), []byte(slot.confirmed.String())); err != nil {
-			return nil, fmt.Errorf("ingest: record slot: %w", err)
+		// Made by an operator, or a first start that died before recording
+		// it: seed the id index and record the slot so that its loss is noticed.
+		if err := s.adoptSlot(ctx, db, state, p, slot.confirmed); err != nil {
+			return nil, err
 		}
 	}
 	p.confirmed = slot.confirmed
@@ -90,26 +91,31 @@ func (s *Source) slotUsed(ctx context.Context, state jetstream.KeyValue, lastSto
 	return true, nil
 }
 
-// createSlot creates the slot on first start, records it, and seeds the id
-// index from the rows that exist now (later rows arrive through the slot).
+// createSlot creates the slot on first start and adopts it.
 func (s *Source) createSlot(ctx context.Context, db *database, state jetstream.KeyValue, p *preparation) (pglogrepl.LSN, error) {
 	lsn, err := db.createSlot(ctx)
 	if err != nil {
 		return 0, err
 	}
 	s.log.Info().Str("lsn", lsn.String()).Msg("replication slot created")
+	return lsn, s.adoptSlot(ctx, db, state, p, lsn)
+}
+
+// adoptSlot seeds the id index from the rows that exist now (later rows
+// arrive through the slot), then records the slot as used.
+func (s *Source) adoptSlot(ctx context.Context, db *database, state jetstream.KeyValue, p *preparation, lsn pglogrepl.LSN) error {
 	for _, t := range s.cfg.Tables {
 		if !p.indexed[t.QualifiedName()] {
 			continue
 		}
 		if err := s.seedIndex(ctx, db, t.QualifiedName()); err != nil {
-			return 0, err
+			return err
 		}
 	}
 	if _, err := state.Put(ctx, SlotStateKey(s.cfg.Slot), []byte(lsn.String())); err != nil {
-		return 0, fmt.Errorf("ingest: record slot: %w", err)
+		return fmt.Errorf("ingest: record slot: %w", err)
 	}
-	return lsn, nil
+	return nil
 }
 
 func (s *Source) seedIndex(ctx context.Context, db *database, table string) error {

@@ -138,6 +138,9 @@ func (s *session) sendStatus(now time.Time) error {
 	if err := pglogrepl.SendStandbyStatusUpdate(context.Background(), s.conn, pglogrepl.StandbyStatusUpdate{WALWritePosition: lsn}); err != nil {
 		return fmt.Errorf("ingest: standby status: %w", err)
 	}
+	if uint64(lsn) != s.src.metrics.confirmed.Load() {
+		s.src.log.Debug().Str("lsn", lsn.String()).Msg("slot position confirmed")
+	}
 	s.src.metrics.confirmed.Store(uint64(lsn))
 	return nil
 }
