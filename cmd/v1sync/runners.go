@@ -100,9 +100,13 @@ func groupWorker(st pipeline.Stage, spec streams.GroupSpec, d stageDeps, ro runO
 	gc := pipeline.DefaultGroupConfig()
 	gc.Stream, gc.Stage, gc.Log = spec.Stream, spec.Stage, d.Log
 	gc.MaxDeliver = d.Topology.MaxDeliver
+	cfg := runnerConfig(ro, gc.AckWait)
+	gc.Prefetch = cfg.PullMaxMessages
+	gc.MaxAckPending = cfg.MaxHeld + gc.Prefetch
+	// Leaving the group drains the runner first, so it needs the longer bound.
+	cfg.ShutdownTimeout = ro.shutdown * 3 / 5
 	gc.LeaveTimeout = ro.shutdown * 4 / 5
-	r, err := pipeline.NewRunner(runnerConfig(ro, gc.AckWait), st, d.JS,
-		pipeline.WithLogger(d.Log), pipeline.WithMeterProvider(d.Meters))
+	r, err := pipeline.NewRunner(cfg, st, d.JS, pipeline.WithLogger(d.Log), pipeline.WithMeterProvider(d.Meters))
 	if err != nil {
 		return stageWorker{}, err
 	}
