@@ -23,7 +23,7 @@ const rootUID = "00000000-0000-4000-8000-000000000001"
 // harness is an embedded JetStream with the v1sync topology, a stand-in for
 // the project service's slug_to_uid responder, and the map stage.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	env     *natstest.Env
 	objects jetstream.KeyValue
 	ids     *idmap.IDMap
@@ -34,7 +34,7 @@ type harness struct {
 	rootAsks atomic.Int64
 }
 
-func newHarness(t *testing.T, deps Deps) *harness {
+func newHarness(t testing.TB, deps Deps) *harness {
 	t.Helper()
 	env := natstest.Start(t)
 	env.Provision(t, streams.Config{})
