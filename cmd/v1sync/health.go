@@ -24,7 +24,7 @@ type healthServer struct {
 func serveHealth(addr string, h *pipeline.Health, log zerolog.Logger) (*healthServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("health/metrics listener: %w", err)
+		return nil, fmt.Errorf("health/metrics listener: %w (set --http-addr, e.g. 127.0.0.1:0 for any free port)", err)
 	}
 	hs := &healthServer{
 		srv:  &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 5 * time.Second},

@@ -110,6 +110,9 @@ func startEmbedded(o natsOptions, log zerolog.Logger, opts []nats.Option, closed
 	if cfg.Host, cfg.Port, err = listenAddr(o.Listen); err != nil {
 		return nil, err
 	}
+	if err := portFree(cfg.Host, cfg.Port); err != nil {
+		return nil, err
+	}
 	srv, err := embedded.Start(cfg)
 	if err != nil {
 		return nil, err
@@ -189,6 +192,19 @@ func listenAddr(addr string) (string, int, error) {
 		port = -1
 	}
 	return host, port, nil
+}
+
+// portFree fails fast with advice when the embedded server's port is taken;
+// nats-server itself would only report "not ready" after its start timeout.
+func portFree(host string, port int) error {
+	if port <= 0 {
+		return nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("embedded nats: %w (another v1sync or NATS server? set --listen 127.0.0.1:0 for any free port, or --nats-url to use that server)", err)
+	}
+	return ln.Close()
 }
 
 // redactURLs returns the comma-separated server URLs with any user
