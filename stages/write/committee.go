@@ -61,10 +61,8 @@ func (e committeeEntity) owner(ctx context.Context, t target) (string, error) {
 // storeMappings writes both directions before any v1 write-back, so the v1
 // echo of the write-back never looks like an unmapped v2 object.
 func (e committeeEntity) storeMappings(ctx context.Context, in intent.Intent, t target) error {
-	if err := e.deps.ids.Put(ctx, idmap.CommitteeSFIDKey(in.V1ID), t.UID); err != nil {
-		return err
-	}
-	return e.deps.ids.Put(ctx, idmap.CommitteeUIDKey(t.UID), idmap.CommitteeUIDValue(in.ProjectSFID, in.V1ID))
+	return e.deps.putAll(ctx, idmap.CommitteeSFIDKey(in.V1ID), t.UID,
+		idmap.CommitteeUIDKey(t.UID), idmap.CommitteeUIDValue(in.ProjectSFID, in.V1ID))
 }
 
 func (committeeEntity) mappingKeys(in intent.Intent, t target) []string {

@@ -10,13 +10,11 @@ import (
 
 // delete removes the mapped v2 object and tombstones its mappings so that no
 // later event or backfill recreates it.
-func (s *Stage) delete(ctx context.Context, e entity, in intent.Intent) error {
+func (s *Stage) delete(ctx context.Context, e entity, in intent.Intent, f forwardEntry) error {
 	fwd := e.forwardKey(in)
-	entry, found, err := s.deps.ids.Get(ctx, fwd)
-	if err != nil {
-		return err
-	}
+	entry, found := f.Entry, f.found
 	var t target
+	var err error
 	switch {
 	case found && entry.Tombstoned():
 		s.counts.AlreadyGone.Add(1)

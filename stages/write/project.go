@@ -50,10 +50,7 @@ func (e projectEntity) owner(ctx context.Context, t target) (string, error) {
 }
 
 func (e projectEntity) storeMappings(ctx context.Context, in intent.Intent, t target) error {
-	if err := e.deps.ids.Put(ctx, idmap.ProjectSFIDKey(in.V1ID), t.UID); err != nil {
-		return err
-	}
-	return e.deps.ids.Put(ctx, idmap.ProjectUIDKey(t.UID), in.V1ID)
+	return e.deps.putAll(ctx, idmap.ProjectSFIDKey(in.V1ID), t.UID, idmap.ProjectUIDKey(t.UID), in.V1ID)
 }
 
 func (projectEntity) mappingKeys(in intent.Intent, t target) []string {

@@ -2,6 +2,7 @@ package write
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -90,24 +91,54 @@ func (s *Stage) Handle(ctx context.Context, msg *pipeline.Message) ([]*pipeline.
 // apply runs the version guard around the entity's flow. SourceRevision 0
 // means unversioned (e.g. a hand-made redrive) and bypasses the guard.
 func (s *Stage) apply(ctx context.Context, in intent.Intent) error {
-	last, kvRev, err := s.guard.last(ctx, in.Key)
+	e := s.entities[in.Entity]
+	st, err := s.read(ctx, in, e)
 	if err != nil {
 		return err
 	}
-	if in.SourceRevision != 0 && in.SourceRevision <= last.Rev {
+	if in.SourceRevision != 0 && in.SourceRevision <= st.last.Rev {
 		s.counts.StaleDropped.Add(1)
 		return nil
 	}
-	e := s.entities[in.Entity]
 	hash := ""
 	if in.Op == intent.Upsert {
 		hash = contentHash(in)
-		err = s.upsert(ctx, e, in, hash == last.Hash)
+		err = s.upsert(ctx, e, in, st.forward, hash == st.last.Hash)
 	} else {
-		err = s.delete(ctx, e, in)
+		err = s.delete(ctx, e, in, st.forward)
 	}
 	if err != nil || in.SourceRevision == 0 {
 		return err
 	}
-	return s.guard.record(ctx, in.Key, applied{Rev: in.SourceRevision, Hash: hash}, kvRev)
+	return s.guard.record(ctx, in.Key, applied{Rev: in.SourceRevision, Hash: hash}, st.guardRev)
+}
+
+// keyState is what an intent is decided on: the version guard and the
+// forward mapping.
+type keyState struct {
+	last     applied
+	guardRev uint64
+	forward  forwardEntry
+}
+
+// forwardEntry is the forward mapping; found is false when it has no value.
+type forwardEntry struct {
+	idmap.Entry
+	found bool
+}
+
+// read fetches the guard and the forward mapping concurrently: two
+// independent round trips on every intent.
+func (s *Stage) read(ctx context.Context, in intent.Intent, e entity) (keyState, error) {
+	var st keyState
+	var gerr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		st.last, st.guardRev, gerr = s.guard.last(ctx, in.Key)
+	}()
+	entry, found, err := s.deps.ids.Get(ctx, e.forwardKey(in))
+	<-done
+	st.forward = forwardEntry{Entry: entry, found: found}
+	return st, errors.Join(gerr, err)
 }

@@ -15,12 +15,9 @@ import (
 
 // upsert routes on the forward mapping: tombstone -> skip, live -> update,
 // pending -> recover a possibly lost create, none -> claim and create.
-func (s *Stage) upsert(ctx context.Context, e entity, in intent.Intent, sameContent bool) error {
+func (s *Stage) upsert(ctx context.Context, e entity, in intent.Intent, f forwardEntry, sameContent bool) error {
 	fwd := e.forwardKey(in)
-	entry, found, err := s.deps.ids.Get(ctx, fwd)
-	if err != nil {
-		return err
-	}
+	entry, found := f.Entry, f.found
 	switch {
 	case found && entry.Tombstoned():
 		s.counts.TombstoneSkipped.Add(1)
