@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/linuxfoundation/v1sync/pipeline"
 	"github.com/linuxfoundation/v1sync/stages/idmap"
 	"github.com/linuxfoundation/v1sync/stages/mapids"
@@ -68,7 +71,35 @@ func buildMap(d stageDeps) (pipeline.Stage, error) {
 		return nil, fmt.Errorf("open %s: %w", streams.BucketMappings, err)
 	}
 	// No EmailDirectory yet: staff UserInfo carries username, name and avatar.
-	return mapids.New(cfg, mapids.Deps{Objects: objects, IDs: idmap.New(mappings), NC: d.NC, Log: d.Log})
+	st, err := mapids.New(cfg, mapids.Deps{Objects: objects, IDs: idmap.New(mappings), NC: d.NC, Log: d.Log})
+	if err != nil {
+		return nil, err
+	}
+	if d.Meters != nil {
+		if err := observeMapStats(d.Meters, st.Stats()); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// observeMapStats exports the stage's outcome counters as map.outcomes{outcome}.
+func observeMapStats(mp metric.MeterProvider, stats *mapids.Stats) error {
+	m := mp.Meter("github.com/linuxfoundation/v1sync/stages/mapids")
+	_, err := m.Int64ObservableCounter("map.outcomes",
+		metric.WithDescription("what the map stage did with its inputs, by outcome"),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			s := stats.Snapshot()
+			for outcome, n := range map[string]uint64{
+				"upsert": s.Intents - s.Deletes, "delete": s.Deletes, "loop_guarded": s.LoopGuarded,
+				"pass_through": s.PassThrough, "unknown_prefix": s.UnknownPrefix, "empty": s.Empty,
+				"skipped": s.Skipped, "parent_wait": s.ParentWaits,
+			} {
+				o.Observe(int64(n), metric.WithAttributes(attribute.String("outcome", outcome)))
+			}
+			return nil
+		}))
+	return err
 }
 
 // lookupResponder serves lfx.lookup_v1_mapping until its context ends.
