@@ -64,6 +64,18 @@ type signingKey struct {
 	kid string
 }
 
+// signingKey returns the configured key or a fresh one.
+func (c Config) signingKey() (*signingKey, error) {
+	if c.SigningKey != nil {
+		kid := c.SigningKeyID
+		if kid == "" {
+			kid = "v2sim"
+		}
+		return &signingKey{key: c.SigningKey, kid: kid}, nil
+	}
+	return newSigningKey()
+}
+
 func newSigningKey() (*signingKey, error) {
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

@@ -1,6 +1,7 @@
 package v2sim
 
 import (
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"time"
@@ -54,6 +55,10 @@ type Config struct {
 	// UnknownOrgs lists SFIDs the member service does not know; they are
 	// cleared from members as the real service does. Others are kept.
 	UnknownOrgs map[string]bool
+	// SigningKey, when set, is the simulator's Heimdall key (its kid is
+	// SigningKeyID); nil generates a fresh 2048-bit key at start.
+	SigningKey   *rsa.PrivateKey
+	SigningKeyID string
 	// RootUID fixes the seeded ROOT project's uid; empty picks a random one.
 	RootUID string
 	// Faults are installed at start (see ParseFault).

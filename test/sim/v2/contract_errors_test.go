@@ -132,7 +132,7 @@ func TestContractGatewayAuth(t *testing.T) {
 // TestRemoteJWKS: keys can come from a JWKS URL (here another simulator's).
 func TestRemoteJWKS(t *testing.T) {
 	issuer := newHarness(t)
-	h := newHarness(t, func(c *Config) { c.JWKSURL = issuer.sim.JWKSURL() })
+	h := newHarness(t, func(c *Config) { c.JWKSURL, c.SigningKey = issuer.sim.JWKSURL(), nil })
 	pa, _ := h.sim.Audiences()
 	h.projTok = issuer.token("remote@clients", pa)
 	h.req("GET", "/projects/"+h.sim.RootUID(), nil).must(t, 200)

@@ -59,7 +59,7 @@ func TestContractETags(t *testing.T) {
 			return h.req("GET", "/projects/"+b, nil)
 		}},
 		{name: "quoted If-Match is 400", want: 400, shape: projectShape("validation failed"), run: func(t *testing.T, h *harness) *resp {
-			return putProject(`"` + h.etag(pPath) + `"`, nil)
+			return putProject(`"`+h.etag(pPath)+`"`, nil)
 		}},
 		{name: "weak If-Match is 400", want: 400, shape: projectShape("validation failed"), run: func(t *testing.T, h *harness) *resp {
 			return putProject(`W/"`+h.etag(pPath)+`"`, nil)

@@ -2,6 +2,8 @@ package v2sim
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -33,6 +35,7 @@ func newHarness(t testing.TB, tweak ...func(*Config)) *harness {
 	env := natstest.Start(t)
 	cfg := DefaultConfig()
 	cfg.EventDelay = Delay{}
+	cfg.SigningKey, cfg.SigningKeyID = testKey(t)
 	for _, f := range tweak {
 		f(&cfg)
 	}
@@ -212,4 +215,31 @@ func (h *harness) rpc(subject, body string) string {
 		h.t.Fatalf("request %s: %v", subject, err)
 	}
 	return string(m.Data)
+}
+
+func mustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+var (
+	testKeyOnce sync.Once
+	testKeyVal  *rsa.PrivateKey
+)
+
+// testKey shares one RSA key across tests: generating one costs more than
+// most tests.
+func testKey(t testing.TB) (*rsa.PrivateKey, string) {
+	testKeyOnce.Do(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		testKeyVal = k
+	})
+	return testKeyVal, "test-key"
 }

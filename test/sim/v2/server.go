@@ -52,7 +52,7 @@ func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Sim, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := newSigningKey()
+	key, err := cfg.signingKey()
 	if err != nil {
 		return nil, err
 	}
