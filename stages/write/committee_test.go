@@ -117,3 +117,15 @@ func TestCommitteeCrashBetweenPostAndMappingAdopts(t *testing.T) {
 		t.Fatalf("calls %+v", h.sim.Calls())
 	}
 }
+
+// A failed SSO write-back does not fail the intent (the mappings are
+// written); it is counted.
+func TestSSOWriteBackFailureIsCounted(t *testing.T) {
+	h := newHarness(t, nil)
+	puid := withProject(t, h, "parent")
+	h.sso.fail = errTest
+	h.mustHandle(committeeIntent(t, "c0000000-0000-0000-0000-000000000004", 1, puid, projectSFID, committeeBase(puid, "Legal")))
+	if h.live(idmap.CommitteeSFIDKey("c0000000-0000-0000-0000-000000000004")) == "" || h.stage.Stats().SSOWriteBackFailed != 1 {
+		t.Fatalf("counts %+v", h.stage.Stats())
+	}
+}

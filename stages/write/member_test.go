@@ -121,3 +121,42 @@ func TestMemberCrashBetweenPostAndMappingAdopts(t *testing.T) {
 		t.Fatalf("%d members, want 1", n)
 	}
 }
+
+// A member whose committee changed in v1 is removed from the old committee
+// and created in the new one (v2 member identity is committee + email).
+func TestMemberMovedToAnotherCommittee(t *testing.T) {
+	h := newHarness(t, nil)
+	c1 := withCommittee(t, h)
+	puid := h.live(idmap.ProjectSFIDKey(projectSFID))
+	const c2sfid = "c0000000-0000-0000-0000-0000000000c2"
+	b := committeeBase(puid, "Other")
+	b["sso_group_enabled"] = false
+	h.mustHandle(committeeIntent(t, c2sfid, 1, puid, projectSFID, b))
+	c2 := committeeRef{uid: h.live(idmap.CommitteeSFIDKey(c2sfid)), sfid: c2sfid, projectSFID: projectSFID}
+
+	const sfid = "m0000000-0000-0000-0000-000000000003"
+	h.mustHandle(memberIntent(t, sfid, 1, c1, memberBase("mover@example.org", "Mo")))
+	_, old := idmap.SplitMemberSFIDValue(h.live(idmap.MemberSFIDKey(sfid)))
+	h.mustHandle(memberIntent(t, sfid, 2, c2, memberBase("mover@example.org", "Mo")))
+	cuid, muid := idmap.SplitMemberSFIDValue(h.live(idmap.MemberSFIDKey(sfid)))
+	if cuid != c2.uid || muid == old {
+		t.Fatalf("after move: committee %s member %s (old %s)", cuid, muid, old)
+	}
+	if _, found := h.get(v2client.Committees, v2client.MemberPath(c1.uid, old)); found {
+		t.Fatal("old member still in the old committee")
+	}
+	if n := len(h.records(v2sim.KindMember)); n != 1 {
+		t.Fatalf("%d members, want 1", n)
+	}
+	if !h.entry(idmap.MemberUIDKey(old)).Tombstoned() {
+		t.Fatal("old member's reverse mapping not tombstoned")
+	}
+}
+
+func TestMemberUpsertWithoutCommitteeIsMalformed(t *testing.T) {
+	h := newHarness(t, nil)
+	in := memberIntent(t, "m0000000-0000-0000-0000-000000000004", 1, committeeRef{}, memberBase("x@example.org", "X"))
+	if err := h.handle(in); !isPermanentReason(err, "malformed") {
+		t.Fatalf("want permanent malformed, got %v", err)
+	}
+}

@@ -269,3 +269,18 @@ func TestRejectedCreateIsPermanentWithBody(t *testing.T) {
 		t.Fatalf("want permanent v2-rejected with the body, got %v", err)
 	}
 }
+
+// Two v1 projects with one slug: the second must not adopt the first's v2
+// project.
+func TestSlugTakenByAnotherRecordIsPermanentConflict(t *testing.T) {
+	h := newHarness(t, nil)
+	root := h.sim.RootUID()
+	h.mustHandle(projectIntent(t, "a0P000000000009AAA", 1, projectBase(root, "shared", "One"), nil))
+	err := h.handle(projectIntent(t, "a0P000000000010AAA", 1, projectBase(root, "shared", "Two"), nil))
+	if !isPermanentReason(err, "v2-conflict") || !containsAll(err.Error(), "a0P000000000009AAA") {
+		t.Fatalf("want permanent v2-conflict naming the owner, got %v", err)
+	}
+	if n := len(h.records(v2sim.KindProject)); n != 2 {
+		t.Fatalf("%d projects, want ROOT + 1", n)
+	}
+}

@@ -79,6 +79,9 @@ func (s *Stage) Stats() Snapshot { return s.counts.Snapshot() }
 // Handle applies one intent. It publishes nothing downstream.
 func (s *Stage) Handle(ctx context.Context, msg *pipeline.Message) ([]*pipeline.Message, error) {
 	in, err := intent.Unmarshal(msg.Data)
+	if err == nil && in.Op == intent.Upsert && in.Entity == intent.CommitteeMember && in.CommitteeUID == "" {
+		err = fmt.Errorf("intent %s: member upsert without committee uid", in.Key)
+	}
 	if err != nil {
 		return nil, pipeline.Permanent(pipeline.WithReason(err, "malformed"))
 	}
