@@ -18,7 +18,9 @@
 // or, for a stage that is not fed by a JetStream consumer (PostgreSQL
 // capture), registerSource(name, func(stageDeps) (source, error)).
 // Stage-specific settings come from d.Env (environment variables named
-// V1SYNC_<STAGE>_...); only this package reads the environment.
+// V1SYNC_<STAGE>_...); only this package reads the environment. A builder
+// whose required settings are missing returns notConfigured("set ..."):
+// `run` of all stages then skips it with a warning instead of failing.
 package main
 
 import (

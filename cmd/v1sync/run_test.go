@@ -150,3 +150,22 @@ func httpBody(url string) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// TestNotConfiguredStage: running every stage skips one that lacks its
+// settings; naming it with --stage fails with the reason.
+func TestNotConfiguredStage(t *testing.T) {
+	const name = "test-unconfigured"
+	registerStage(name, func(stageDeps) (pipeline.Stage, error) { return nil, notConfigured("set V1SYNC_TEST_URL") })
+	t.Cleanup(func() { delete(stageBuilders, name) })
+	d := stageDeps{Topology: streams.DefaultConfig()}
+	h := pipeline.NewHealth(nil, nil)
+
+	all, err := buildStages([]string{name}, d, runOptions{}, h)
+	if err != nil || len(all) != 0 {
+		t.Fatalf("run of all stages: %v, %d built; want it skipped", err, len(all))
+	}
+	_, err = buildStages([]string{name}, d, runOptions{stages: stageList{name}}, h)
+	if err == nil || !strings.Contains(err.Error(), "V1SYNC_TEST_URL") {
+		t.Fatalf("--stage %s: %v; want the missing setting named", name, err)
+	}
+}

@@ -19,12 +19,17 @@ type stageWorker struct {
 
 // buildStages constructs every selected stage before any starts, so a
 // configuration error fails the process at once.
+// Without --stage, a stage that is not configured is skipped with a warning.
 func buildStages(names []string, d stageDeps, ro runOptions, h *pipeline.Health) ([]stageWorker, error) {
 	var out []stageWorker
 	base := d.Log
 	for _, n := range names {
 		d.Log = base.With().Str(pipeline.FieldStage, n).Logger()
 		w, err := buildStage(n, d, ro, h)
+		if err != nil && len(ro.stages) == 0 && errors.Is(err, errNotConfigured) {
+			d.Log.Warn().Err(err).Msg("stage skipped: not configured (name it with --stage to make this an error)")
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("stage %s: %w", n, err)
 		}

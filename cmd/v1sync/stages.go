@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +31,18 @@ type stageDeps struct {
 	Meters metric.MeterProvider
 	// Env reads a stage-specific setting (V1SYNC_<STAGE>_...).
 	Env func(string) string
+}
+
+// errNotConfigured marks a stage that lacks required settings (a v2 URL, a
+// signing key, a database). `run` without --stage skips such a stage with a
+// warning, so that the stages that can run on a laptop do; a stage named
+// with --stage fails instead. Build it with notConfigured.
+var errNotConfigured = errors.New("not configured")
+
+// notConfigured reports missing settings, e.g.
+// notConfigured("set %s or %s", envKeyFile, envKeyPEM).
+func notConfigured(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errNotConfigured, fmt.Sprintf(format, args...))
 }
 
 // stageBuilder builds a stage that a pipeline.Runner feeds from the stage's
