@@ -126,7 +126,7 @@ func publishIntents(b *testing.B, env *natstest.Env, intents []intent.Intent) {
 // goroutines call Handle on distinct keys, project creates only.
 func BenchmarkWriteHandleDirect(b *testing.B) {
 	for _, latency := range []time.Duration{0, 20 * time.Millisecond} {
-		for _, workers := range []int{16, 64} {
+		for _, workers := range []int{1, 16, 64} {
 			b.Run(fmt.Sprintf("latency=%s/workers=%d", latency, workers), func(b *testing.B) {
 				h := newHarness(b, func(c *v2sim.Config) { c.EventDelay = v2sim.Delay{Max: time.Millisecond} })
 				if err := h.sim.SetFault(v2sim.AllEndpoints, v2sim.Fault{Latency: latency}); err != nil {
