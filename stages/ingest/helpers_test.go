@@ -69,7 +69,7 @@ func (r *rig) start() *Source {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = src.Run(ctx) }()
 	r.t.Cleanup(func() { cancel(); <-done })
-	natstest.Eventually(r.t, 30*time.Second, "ingest streaming", func() bool { ok, _ := src.Ready(); return ok })
+	natstest.Eventually(r.t, 30*time.Second, "ingest streaming", func() bool { return src.Ready() == nil })
 	return src
 }
 

@@ -57,7 +57,7 @@ func TestMissingSlotIsReportedNotRecreated(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = src.Run(ctx) }()
-	natstest.Eventually(t, 30*time.Second, "streaming", func() bool { ok, _ := src.Ready(); return ok })
+	natstest.Eventually(t, 30*time.Second, "streaming", func() bool { return src.Ready() == nil })
 	r.db.Exec(t, `INSERT INTO salesforce.merged_user (sfid, username__c) VALUES ('0035e0000Zz3TestAA', 'finch')`)
 	r.waitEvents(1)
 	cancel()
@@ -78,8 +78,8 @@ func TestMissingSlotIsReportedNotRecreated(t *testing.T) {
 	go func() { defer close(done2); _ = again.Run(ctx2) }()
 	t.Cleanup(func() { cancel2(); <-done2 })
 	natstest.Eventually(t, 30*time.Second, "slot loss reported", func() bool {
-		ok, why := again.Ready()
-		return !ok && strings.Contains(why, "backfill") && again.metrics.slotMissing.Load() == 1
+		err := again.Ready()
+		return err != nil && strings.Contains(err.Error(), "backfill") && again.metrics.slotMissing.Load() == 1
 	})
 	var n int
 	r.db.QueryValue(t, &n, `SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1`, r.cfg.Slot)

@@ -66,11 +66,15 @@ func New(cfg Config, js jetstream.JetStream, opts ...Option) (*Source, error) {
 	return s, nil
 }
 
-// Ready reports whether changes are streaming, and why not otherwise.
-func (s *Source) Ready() (bool, string) {
+// Ready returns nil while changes stream, and otherwise why not (a lost
+// slot says to run a backfill).
+func (s *Source) Ready() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.ready, s.status
+	if s.ready {
+		return nil
+	}
+	return errors.New("ingest: " + s.status)
 }
 
 func (s *Source) setStatus(ready bool, status string) {

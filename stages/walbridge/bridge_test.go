@@ -131,7 +131,7 @@ func TestBridgeMatchesNativeCapture(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = src.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	natstest.Eventually(t, 30*time.Second, "ingest streaming", func() bool { ok, _ := src.Ready(); return ok })
+	natstest.Eventually(t, 30*time.Second, "ingest streaming", func() bool { return src.Ready() == nil })
 	nativeKV := runNormalize(t, native)
 	bridged := bridgeEnv(t)
 	bridgedKV := runNormalize(t, bridged)
