@@ -87,3 +87,18 @@ func TestRestartKeepsState(t *testing.T) {
 	h2.projTok = h2.token(testPrincipal, AudienceProjects)
 	h2.req("GET", "/projects/"+f.project, nil).must(t, 200)
 }
+
+// TestCacheFollowsOtherWriters: a simulator sees changes another simulator
+// makes to the same buckets (the read cache follows a KV watcher).
+func TestCacheFollowsOtherWriters(t *testing.T) {
+	a := newHarness(t)
+	b := &harness{t: t, env: a.env, sim: StartT(t, a.env.NC, a.sim.cfg), hc: a.hc, projTok: a.projTok, comTok: a.comTok}
+	s := slug()
+	uid := b.newProject(s, nil)
+	a.req("GET", "/projects/"+uid, nil).must(t, 200)
+	b.req("PUT", "/projects/"+uid, projectBody(b, s, map[string]any{"name": "renamed"}), "If-Match", b.etag("/projects/"+uid)).must(t, 200)
+	waitUntil(t, "a sees the rename", func() bool { return a.req("GET", "/projects/"+uid, nil).str("name") == "renamed" })
+	if a.etag("/projects/"+uid) != b.etag("/projects/"+uid) {
+		t.Fatalf("ETags differ between simulators")
+	}
+}

@@ -71,6 +71,9 @@ func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Sim, error) {
 }
 
 func (s *Sim) open(ctx context.Context) error {
+	if err := s.st.follow(s.life); err != nil {
+		return err
+	}
 	uid, err := s.seedRoot(ctx)
 	if err != nil {
 		return err

@@ -57,12 +57,22 @@ func openStore(ctx context.Context, js jetstream.JetStream) (*store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("v2sim: create bucket %s: %w", b, err)
 		}
-		s.byName[b] = kv
+		s.byName[b] = newCachedKV(kv)
 	}
 	s.projects, s.projectSettings = s.byName[BucketProjects], s.byName[BucketProjectSettings]
 	s.committees, s.committeeSettings = s.byName[BucketCommittees], s.byName[BucketCommitteeSettings]
 	s.members = s.byName[BucketMembers]
 	return s, nil
+}
+
+// follow keeps every bucket's cache in step with other writers.
+func (s *store) follow(ctx context.Context) error {
+	for _, kv := range s.byName {
+		if err := kv.(*cachedKV).follow(ctx); err != nil {
+			return fmt.Errorf("v2sim: watch bucket %s: %w", kv.Bucket(), err)
+		}
+	}
+	return nil
 }
 
 // getJSON loads key into v and returns its revision; errNotFound if absent.
