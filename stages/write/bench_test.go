@@ -99,10 +99,10 @@ func benchWrite(b *testing.B, op string, latency time.Duration, workers int) {
 	}
 }
 
-func publishIntents(b *testing.B, env *natstest.Env, intents []intent.Intent) {
+func publishIntents(b testing.TB, env *natstest.Env, intents []intent.Intent) {
 	b.Helper()
 	cfg := streams.DefaultConfig()
-	for _, in := range intents {
+	for i, in := range intents {
 		data, err := in.Marshal()
 		if err != nil {
 			b.Fatal(err)
@@ -110,7 +110,9 @@ func publishIntents(b *testing.B, env *natstest.Env, intents []intent.Intent) {
 		m := nats.NewMsg(streams.V2IntentSubject(string(in.Entity), in.Key, cfg.Partitions))
 		m.Data = data
 		m.Header.Set(streams.HeaderKey, in.Key)
-		m.Header.Set(streams.HeaderMsgID, fmt.Sprintf("%s@%d", in.Key, in.SourceRevision))
+		// Unique ids: a repeated intent is a republish outside the
+		// de-duplication window, delivered again.
+		m.Header.Set(streams.HeaderMsgID, fmt.Sprintf("%s@%d#%d", in.Key, in.SourceRevision, i))
 		if _, err := env.JS.PublishMsgAsync(m); err != nil {
 			b.Fatal(err)
 		}
