@@ -44,34 +44,53 @@ func keyToken(id string) string {
 	return string(b)
 }
 
-// publishChunk publishes asynchronously and waits for every PubAck; a chunk
-// with a failed publish is sent again whole (de-duplication absorbs the
-// rows already stored).
-func publishChunk(ctx context.Context, js jetstream.JetStream, msgs []outgoing, attempts int) error {
-	var err error
-	for range attempts {
-		if err = publishOnce(ctx, js, msgs); err == nil || ctx.Err() != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("backfill: publish chunk after %d attempts: %w", attempts, err)
+// inflight is a chunk whose publishes await their PubAcks.
+type inflight struct {
+	msgs    []outgoing
+	futures []jetstream.PubAckFuture
+	err     error
 }
 
-func publishOnce(ctx context.Context, js jetstream.JetStream, msgs []outgoing) error {
-	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
+// send publishes a chunk asynchronously; settle waits for it. Sending the
+// next chunk before settling this one overlaps reading with the PubAck
+// round trips.
+func send(js jetstream.JetStream, msgs []outgoing) *inflight {
+	f := &inflight{msgs: msgs, futures: make([]jetstream.PubAckFuture, 0, len(msgs))}
 	for _, o := range msgs {
 		m := &nats.Msg{Subject: o.subject, Data: o.data, Header: nats.Header{}}
 		m.Header.Set(streams.HeaderKey, o.key)
-		f, err := js.PublishMsgAsync(m, jetstream.WithMsgID(o.msgID))
+		fut, err := js.PublishMsgAsync(m, jetstream.WithMsgID(o.msgID))
 		if err != nil {
-			return err
+			f.err = err
+			return f
 		}
-		futures = append(futures, f)
+		f.futures = append(f.futures, fut)
 	}
-	for _, f := range futures {
+	return f
+}
+
+// settle waits for every PubAck of the chunk; a chunk with a failed publish
+// is sent again whole (de-duplication absorbs the rows already stored).
+func (f *inflight) settle(ctx context.Context, js jetstream.JetStream, attempts int) error {
+	err := f.wait(ctx)
+	for try := 1; err != nil && try < attempts && ctx.Err() == nil; try++ {
+		retry := send(js, f.msgs)
+		err = retry.wait(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("backfill: publish chunk after %d attempts: %w", attempts, err)
+	}
+	return nil
+}
+
+func (f *inflight) wait(ctx context.Context) error {
+	if f.err != nil {
+		return f.err
+	}
+	for _, fut := range f.futures {
 		select {
-		case <-f.Ok():
-		case err := <-f.Err():
+		case <-fut.Ok():
+		case err := <-fut.Err():
 			return err
 		case <-ctx.Done():
 			return ctx.Err()

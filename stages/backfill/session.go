@@ -38,17 +38,28 @@ func (s *session) table(ctx context.Context, t v1change.Table) (TableResult, err
 	}
 	s.b.progress.Table(name, tp.Rows, tp.Rows+left)
 	defer s.b.progress.Finish()
+	cursor := tp.LastPK
+	var prev *pending
 	for {
-		rows, err := r.chunk(ctx, tp.LastPK, tp.Since, s.b.cfg.ChunkSize)
+		rows, err := r.chunk(ctx, cursor, tp.Since, s.b.cfg.ChunkSize)
 		if err != nil {
 			return res, err
 		}
-		if err := s.publish(ctx, t, rows, tp, &res); err != nil {
+		next, err := s.send(t, rows, &res)
+		if err != nil {
 			return res, err
 		}
+		if err := s.settle(ctx, t, prev, tp, &res); err != nil {
+			return res, err
+		}
+		prev = next
 		if len(rows) < s.b.cfg.ChunkSize {
 			break
 		}
+		cursor = rows[len(rows)-1].pk
+	}
+	if err := s.settle(ctx, t, prev, tp, &res); err != nil {
+		return res, err
 	}
 	return res, s.done(ctx, t, tp)
 }
@@ -68,18 +79,25 @@ func (s *session) progressOf(ctx context.Context, t v1change.Table) (*tableProgr
 	return tp, s.st.save(ctx, s.cp)
 }
 
-// publish sends a chunk's READ events, waits for their PubAcks and then
-// checkpoints the cursor past them.
-func (s *session) publish(ctx context.Context, t v1change.Table, rows []row, tp *tableProgress, res *TableResult) error {
+// pending is a sent chunk not yet checkpointed.
+type pending struct {
+	flight   *inflight
+	rows     int
+	lastPK   string
+	modified time.Time
+}
+
+// send encodes a chunk's READ events and publishes them without waiting.
+func (s *session) send(t v1change.Table, rows []row, res *TableResult) (*pending, error) {
 	if len(rows) == 0 {
-		return nil
+		return nil, nil
 	}
 	readAt := s.b.now()
+	p := &pending{rows: len(rows), lastPK: rows[len(rows)-1].pk}
 	msgs := make([]outgoing, 0, len(rows))
 	for _, rw := range rows {
-		if rw.modified.After(ptrTime(tp.MaxModified)) {
-			m := rw.modified
-			tp.MaxModified = &m
+		if rw.modified.After(p.modified) {
+			p.modified = rw.modified
 		}
 		if rw.id == "" {
 			res.NoKey++
@@ -87,22 +105,36 @@ func (s *session) publish(ctx context.Context, t v1change.Table, rows []row, tp 
 		}
 		o, err := readEvent(s.cp.Run, t, rw, readAt, s.b.cfg.Partitions)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		msgs = append(msgs, o)
 	}
-	if err := publishChunk(ctx, s.b.js, msgs, s.b.cfg.PublishAttempts); err != nil {
+	p.flight = send(s.b.js, msgs)
+	return p, nil
+}
+
+// settle waits for a sent chunk's PubAcks and then checkpoints the cursor
+// past it: a checkpoint never covers a row that is not stored.
+func (s *session) settle(ctx context.Context, t v1change.Table, p *pending, tp *tableProgress, res *TableResult) error {
+	if p == nil {
+		return nil
+	}
+	if err := p.flight.settle(ctx, s.b.js, s.b.cfg.PublishAttempts); err != nil {
 		return fmt.Errorf("%s after %s=%s: %w", t.QualifiedName(), t.PrimaryKey, tp.LastPK, err)
 	}
-	tp.LastPK = rows[len(rows)-1].pk
-	tp.Rows += int64(len(rows))
+	if p.modified.After(ptrTime(tp.MaxModified)) {
+		m := p.modified
+		tp.MaxModified = &m
+	}
+	tp.LastPK = p.lastPK
+	tp.Rows += int64(p.rows)
 	tp.Chunks++
 	if err := s.st.save(ctx, s.cp); err != nil {
 		return err
 	}
-	res.Read += int64(len(rows))
-	res.Published += int64(len(msgs))
-	s.b.progress.Advance(len(rows))
+	res.Read += int64(p.rows)
+	res.Published += int64(len(p.flight.msgs))
+	s.b.progress.Advance(p.rows)
 	return nil
 }
 
