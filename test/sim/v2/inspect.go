@@ -192,6 +192,13 @@ func (s *Sim) inspectRoutes(mux *http.ServeMux) {
 		}
 		writeJSON(w, http.StatusOK, objs)
 	})
+	mux.HandleFunc("POST /_sim/reset", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.Reset(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("POST /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
 		var specs []string
 		if err := json.NewDecoder(r.Body).Decode(&specs); err != nil {

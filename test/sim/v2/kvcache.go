@@ -145,3 +145,10 @@ func (c cachedEntry) Revision() uint64                { return c.e.rev }
 func (c cachedEntry) Created() time.Time              { return time.Time{} }
 func (c cachedEntry) Delta() uint64                   { return 0 }
 func (c cachedEntry) Operation() jetstream.KeyValueOp { return jetstream.KeyValuePut }
+
+// forget drops every cached entry; the next Gets read through.
+func (c *cachedKV) forget() {
+	c.mu.Lock()
+	clear(c.entries)
+	c.mu.Unlock()
+}

@@ -102,3 +102,18 @@ func TestCacheFollowsOtherWriters(t *testing.T) {
 		t.Fatalf("ETags differ between simulators")
 	}
 }
+
+func TestReset(t *testing.T) {
+	h := newHarness(t)
+	f := h.fixture(t)
+	if err := h.sim.Reset(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.req("GET", "/projects/"+f.project, nil).must(t, 404)
+	h.req("GET", "/projects/"+h.sim.RootUID(), nil).must(t, 200)
+	projects, err := h.sim.ObjectsOf(context.Background(), KindProject)
+	if err != nil || len(projects) != 1 {
+		t.Fatalf("projects after reset: %v %+v", err, projects)
+	}
+	h.newProject(f.slug, nil) // the slug is free again
+}
