@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strings"
 
 	"github.com/linuxfoundation/v1sync/pipeline"
 	"github.com/linuxfoundation/v1sync/stages/idmap"
@@ -34,11 +33,10 @@ func (s *Stage) upsert(ctx context.Context, e entity, in intent.Intent, f forwar
 		if err := s.update(ctx, e, in, t); err != nil {
 			return err
 		}
-		if in.Entity == intent.CommitteeMember && !strings.Contains(entry.Value, ":") {
-			// Upgrade the prior art's legacy bare-uid member mapping.
-			return e.storeMappings(ctx, in, t)
-		}
-		return nil
+		// As the prior art, rewrite the mappings: their values carry parent
+		// and contact SFIDs that may have changed, and legacy member values
+		// get the current format.
+		return e.storeMappings(ctx, in, t)
 	case found:
 		// Pending (or empty): a create may have reached v2 before a crash.
 		return s.create(ctx, e, in, true)
@@ -61,10 +59,11 @@ func (s *Stage) create(ctx context.Context, e entity, in intent.Intent, recoveri
 		return pipeline.Permanent(pipeline.WithReason(err, "malformed"))
 	}
 	if recovering {
-		if t, ok, err := s.adoptable(ctx, e, in, body); err != nil || ok {
-			if err != nil {
-				return err
-			}
+		t, ok, err := s.adoptable(ctx, e, in, body)
+		if err != nil {
+			return err
+		}
+		if ok {
 			return s.adopt(ctx, e, in, t)
 		}
 	}
