@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/linuxfoundation/v1sync/pipeline"
 	"github.com/linuxfoundation/v1sync/streams"
 )
@@ -25,7 +27,7 @@ func buildStages(names []string, d stageDeps, ro runOptions, h *pipeline.Health)
 	base := d.Log
 	for _, n := range names {
 		d.Log = base.With().Str(pipeline.FieldStage, n).Logger()
-		w, err := buildStage(n, d, ro, h)
+		w, err := buildStage(n, d, ro, h, base)
 		if err != nil && len(ro.stages) == 0 && errors.Is(err, errNotConfigured) {
 			d.Log.Warn().Err(err).Msg("stage skipped: not configured (name it with --stage to make this an error)")
 			continue
@@ -41,7 +43,9 @@ func buildStages(names []string, d stageDeps, ro runOptions, h *pipeline.Health)
 // readier is implemented by sources that can say why they are not ready.
 type readier interface{ Ready() error }
 
-func buildStage(name string, d stageDeps, ro runOptions, h *pipeline.Health) (stageWorker, error) {
+// The stage's own logger carries its name; the runner and the group member
+// get base, since they add the name themselves.
+func buildStage(name string, d stageDeps, ro runOptions, h *pipeline.Health, base zerolog.Logger) (stageWorker, error) {
 	if b, ok := sourceBuilders[name]; ok {
 		src, err := b(d)
 		if err != nil {
@@ -60,9 +64,9 @@ func buildStage(name string, d stageDeps, ro runOptions, h *pipeline.Health) (st
 		return stageWorker{}, fmt.Errorf("registered as %q but names itself %q", name, st.Name())
 	}
 	if spec, ok := d.Topology.Group(name); ok && ro.group {
-		return groupWorker(st, spec, d, ro, h)
+		return groupWorker(st, spec, d, ro, h, base)
 	}
-	return consumerWorker(st, d, ro, h)
+	return consumerWorker(st, d, ro, h, base)
 }
 
 // runnerConfig is the runtime's default tuned by the run flags; the runner
@@ -78,13 +82,13 @@ func runnerConfig(ro runOptions, ackWait time.Duration) pipeline.Config {
 
 // consumerWorker feeds the stage from its durable consumer: one process per
 // stage, or several sharing the consumer without cross-process key order.
-func consumerWorker(st pipeline.Stage, d stageDeps, ro runOptions, h *pipeline.Health) (stageWorker, error) {
+func consumerWorker(st pipeline.Stage, d stageDeps, ro runOptions, h *pipeline.Health, log zerolog.Logger) (stageWorker, error) {
 	spec, ok := consumerOf(d.Topology, st.Name())
 	if !ok {
 		return stageWorker{}, errors.New("the topology declares no consumer for it")
 	}
 	r, err := pipeline.NewRunner(runnerConfig(ro, spec.Config.AckWait), st, d.JS,
-		pipeline.WithLogger(d.Log), pipeline.WithMeterProvider(d.Meters))
+		pipeline.WithLogger(log), pipeline.WithMeterProvider(d.Meters))
 	if err != nil {
 		return stageWorker{}, err
 	}
@@ -101,9 +105,9 @@ func consumerWorker(st pipeline.Stage, d stageDeps, ro runOptions, h *pipeline.H
 
 // groupWorker makes this process a member of the stage's consumer group, so
 // that a key is handled by one process at a time across pods.
-func groupWorker(st pipeline.Stage, spec streams.GroupSpec, d stageDeps, ro runOptions, h *pipeline.Health) (stageWorker, error) {
+func groupWorker(st pipeline.Stage, spec streams.GroupSpec, d stageDeps, ro runOptions, h *pipeline.Health, log zerolog.Logger) (stageWorker, error) {
 	gc := pipeline.DefaultGroupConfig()
-	gc.Stream, gc.Stage, gc.Log = spec.Stream, spec.Stage, d.Log
+	gc.Stream, gc.Stage, gc.Log = spec.Stream, spec.Stage, log
 	gc.MaxDeliver = d.Topology.MaxDeliver
 	cfg := runnerConfig(ro, gc.AckWait)
 	gc.Prefetch = cfg.PullMaxMessages
@@ -111,7 +115,7 @@ func groupWorker(st pipeline.Stage, spec streams.GroupSpec, d stageDeps, ro runO
 	// Leaving the group drains the runner first, so it needs the longer bound.
 	cfg.ShutdownTimeout = ro.shutdown * 3 / 5
 	gc.LeaveTimeout = ro.shutdown * 4 / 5
-	r, err := pipeline.NewRunner(cfg, st, d.JS, pipeline.WithLogger(d.Log), pipeline.WithMeterProvider(d.Meters))
+	r, err := pipeline.NewRunner(cfg, st, d.JS, pipeline.WithLogger(log), pipeline.WithMeterProvider(d.Meters))
 	if err != nil {
 		return stageWorker{}, err
 	}

@@ -61,7 +61,7 @@ func buildCapture(d stageDeps, tables []v1change.Table) (source, error) {
 	cfg := ingest.DefaultConfig()
 	cfg.DSN = d.Env(envIngestDSN)
 	if cfg.DSN == "" {
-		return nil, fmt.Errorf("the v1 database is required: set %s for native capture, or %s=%s to bridge wal-listener", envIngestDSN, envIngestSource, ingestSourceWALListener)
+		return nil, notConfigured("the v1 database is required: set %s for native capture, or %s=%s to bridge wal-listener", envIngestDSN, envIngestSource, ingestSourceWALListener)
 	}
 	cfg.Tables, cfg.Partitions, cfg.Durability = tables, d.Topology.Partitions, d.Durability
 	if v := d.Env(envIngestSlot); v != "" {
