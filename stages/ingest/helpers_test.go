@@ -22,18 +22,18 @@ import (
 // rig is a database, a JetStream server with the topology, and a config
 // pointing ingest at both.
 type rig struct {
-	t   *testing.T
+	t   testing.TB
 	db  *pgtest.DB
 	env *natstest.Env
 	cfg Config
 }
 
-func newRig(t *testing.T, opts ...pgtest.Option) *rig {
+func newRig(t testing.TB, opts ...pgtest.Option) *rig {
 	return newRigSync(t, time.Second, opts...)
 }
 
 // newRigSync sets the JetStream server's sync interval (0: sync always).
-func newRigSync(t *testing.T, syncInterval time.Duration, opts ...pgtest.Option) *rig {
+func newRigSync(t testing.TB, syncInterval time.Duration, opts ...pgtest.Option) *rig {
 	t.Helper()
 	db := pgtest.Start(t, opts...)
 	ncfg := embedded.DefaultConfig(t.TempDir())
@@ -159,7 +159,7 @@ func (r *rig) runNormalize() jetstream.KeyValue {
 }
 
 // object reads a v1-objects row, nil when absent.
-func object(t *testing.T, kv jetstream.KeyValue, key string) map[string]any {
+func object(t testing.TB, kv jetstream.KeyValue, key string) map[string]any {
 	t.Helper()
 	e, err := kv.Get(context.Background(), key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
