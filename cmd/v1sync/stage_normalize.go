@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/linuxfoundation/v1sync/pipeline"
+	"github.com/linuxfoundation/v1sync/stages/normalize"
+	"github.com/linuxfoundation/v1sync/stages/v1change"
+	"github.com/linuxfoundation/v1sync/streams"
+)
+
+// envNormalizeTables selects the captured tables (comma-separated
+// schema.table); default: the prior art's five tables.
+const envNormalizeTables = "V1SYNC_NORMALIZE_TABLES"
+
+func init() { registerStage(streams.StageNormalize, buildNormalize) }
+
+func buildNormalize(d stageDeps) (pipeline.Stage, error) {
+	cfg := normalize.DefaultConfig()
+	tables, err := parseTableSet(d.Env(envNormalizeTables))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", envNormalizeTables, err)
+	}
+	if tables != nil {
+		cfg.Tables = tables
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	kv, err := d.JS.KeyValue(ctx, streams.BucketObjects)
+	if err != nil {
+		return nil, fmt.Errorf("normalize: open %s: %w", streams.BucketObjects, err)
+	}
+	return normalize.New(cfg, kv)
+}
+
+// parseTableSet reads a comma-separated list of known tables; empty means
+// the default set (nil).
+func parseTableSet(v string) ([]v1change.Table, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	return v1change.ParseTables(strings.Split(v, ","), v1change.DefaultTables())
+}
