@@ -74,11 +74,15 @@ func (c *child) readLogs(t *testing.T, r io.Reader) {
 func (c *child) waitLog(t *testing.T, field string, within time.Duration) map[string]any {
 	t.Helper()
 	deadline := time.After(within)
+	var seen []string
 	for {
 		select {
 		case line, ok := <-c.logs:
 			if !ok {
-				t.Fatalf("process ended before logging %q", field)
+				t.Fatalf("process ended before logging %q; its last lines:\n%s", field, strings.Join(seen, "\n"))
+			}
+			if seen = append(seen, fmt.Sprint(line)); len(seen) > 5 {
+				seen = seen[1:]
 			}
 			if _, has := line[field]; has {
 				return line
