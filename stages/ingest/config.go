@@ -1,7 +1,3 @@
-// Package ingest captures v1 row changes from PostgreSQL logical replication
-// (pgoutput) and publishes them to V1_CHANGES. It is a source, not a consumer
-// stage: it owns its replication connection and confirms the slot only past
-// changes JetStream has stored durably.
 package ingest
 
 import (
