@@ -110,8 +110,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
-// hangUp closes the client connection without an answer.
+// hangUp closes the client connection without an answer (status 0).
 func hangUp(w http.ResponseWriter) {
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.note(0)
+	}
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler)

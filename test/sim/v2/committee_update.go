@@ -56,8 +56,8 @@ func (s *Sim) updateCommittee(c *call) (*reply, error) {
 	b.publish(subjectFGAUpdate, committeeAccess(&rec, &settings))
 	b.publish(subjectCommitteeAPI+"committee.updated", committeeEvent("committee.updated",
 		map[string]any{"committee_uid": uid, "old_committee": old.api(""), "committee": rec.api("")}))
-	_ = b.send()
-	if old.Name != rec.Name || old.Category != rec.Category || old.ProjectUID != rec.ProjectUID {
+	sent := b.send() == nil // the fan-out is driven by the event just published
+	if sent && (old.Name != rec.Name || old.Category != rec.Category || old.ProjectUID != rec.ProjectUID) {
 		s.fanOutMembers(rec)
 	}
 	return ok(rec.api(project.Name)), nil

@@ -33,23 +33,29 @@ type callCounter struct {
 
 func newCallCounter() *callCounter { return &callCounter{n: make(map[callKey]int)} }
 
-// statusRecorder remembers the status a handler wrote.
+// statusRecorder counts a call when its status is decided, before any byte
+// reaches the client, so that a test reading the counts after an answer
+// (or a dropped connection) always sees that call.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	recorded bool
+	record   func(status int)
+}
+
+func (r *statusRecorder) note(status int) {
+	if !r.recorded {
+		r.recorded = true
+		r.record(status)
+	}
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
+	r.note(code)
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
+	r.note(http.StatusOK)
 	return r.ResponseWriter.Write(b)
 }
 
@@ -58,12 +64,11 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 // count wraps the mux so that every API call is counted by route and status.
 func (s *Sim) count(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &statusRecorder{ResponseWriter: w}
-		defer func() {
+		rec := &statusRecorder{ResponseWriter: w, record: func(status int) {
 			if isAPI(r.Pattern) || r.Pattern == "" {
-				s.calls.add(r.Pattern, rec.status)
+				s.calls.add(r.Pattern, status)
 			}
-		}()
+		}}
 		next.ServeHTTP(rec, r)
 	})
 }

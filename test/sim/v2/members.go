@@ -68,8 +68,9 @@ func (s *Sim) createMember(c *call) (*reply, error) {
 	if rec.Username != "" {
 		b.publish(subjectFGAMemberPut, memberAccess("member_put", cuid, rec.Username, []string{"member"}))
 	}
-	_ = b.send()
-	s.recountLater(cuid, c.plan.ep)
+	if b.send() == nil { // the recount is driven by the event just published
+		s.recountLater(cuid, c.plan.ep)
+	}
 	return created(rec.api()), nil
 }
 
@@ -162,10 +163,9 @@ func (s *Sim) deleteMember(c *call) (*reply, error) {
 	if rec.Username != "" {
 		b.publish(subjectFGAMemberRemove, memberAccess("member_remove", rec.CommitteeUID, rec.Username, []string{}))
 	}
-	sendErr := b.send()
-	s.recountLater(rec.CommitteeUID, c.plan.ep)
-	if sendErr != nil {
-		return nil, domainErr(http.StatusServiceUnavailable, "%s", sendErr.Error())
+	if err := b.send(); err != nil {
+		return nil, domainErr(http.StatusServiceUnavailable, "%s", err.Error())
 	}
+	s.recountLater(rec.CommitteeUID, c.plan.ep)
 	return noContent(), nil
 }
