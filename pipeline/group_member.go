@@ -34,10 +34,6 @@ func (f DispatchFunc) Drain(context.Context) error { return nil }
 // Runner): a member is bound while it consumes the partitions it owns.
 type boundMarker interface{ MarkBound(bound bool) }
 
-// pcgroupsBucket is where pcgroups keeps each group's membership, under the
-// key "<stream>.<group>".
-const pcgroupsBucket = "elastic-consumer-groups"
-
 // fencedRetry is how soon a member retries to take partitions that another
 // member is still handing over.
 const fencedRetry = 200 * time.Millisecond
@@ -84,12 +80,12 @@ func (m *groupMember) start(ctx context.Context) error {
 	if _, err := pcgroups.GetElasticConsumerGroupConfig(ctx, m.js, m.cfg.Stream, m.cfg.Stage); err != nil {
 		return fmt.Errorf("group %s: not provisioned (v1sync provision with the stage in group mode): %w", name, err)
 	}
-	groups, err := m.js.KeyValue(ctx, pcgroupsBucket)
+	groups, err := m.js.KeyValue(ctx, streams.BucketGroups)
 	if err != nil {
 		return fmt.Errorf("group %s: %w", name, err)
 	}
 	// The watchers live until leave stops them, not until ctx ends.
-	if m.changes, err = groups.Watch(context.WithoutCancel(ctx), m.cfg.Stream+"."+m.cfg.Stage); err != nil {
+	if m.changes, err = groups.Watch(context.WithoutCancel(ctx), streams.GroupKey(m.cfg.Stream, m.cfg.Stage)); err != nil {
 		return fmt.Errorf("group %s: watch membership: %w", name, err)
 	}
 	members, err := m.js.KeyValue(ctx, streams.BucketMembers)

@@ -21,6 +21,13 @@ import (
 // "<group stream>.<member>", so that live members can evict dead ones.
 const BucketMembers = "v1sync-members"
 
+// BucketGroups is pcgroups' bucket of group definitions and memberships,
+// one key per group: GroupKey(stream, stage).
+const BucketGroups = "elastic-consumer-groups"
+
+// GroupKey is a group's key in BucketGroups: "<stream>.<stage>".
+func GroupKey(stream, stage string) string { return stream + "." + stage }
+
 // GroupStream is the work-queue stream a stage's group reads:
 // "<stream>-<stage>", e.g. "V2_INTENTS-write". It is pcgroups' naming.
 func GroupStream(stream, stage string) string { return stream + "-" + stage }
@@ -89,9 +96,9 @@ func (c Config) Group(stage string) (GroupSpec, bool) {
 // as several processes. A group created over a stream that already holds
 // messages sources all of them once (stages are idempotent, so this is a
 // replay). A group's partitions and filters cannot change in place; delete
-// the group (nats stream rm <group stream>, and its key in the
-// elastic-consumer-groups bucket) once its work queue is empty, then
-// provision again.
+// the group (nats stream rm <group stream>, nats kv del
+// elastic-consumer-groups <stream>.<stage>) once its work queue is empty,
+// then provision again.
 func ProvisionGroups(ctx context.Context, js jetstream.JetStream, c Config, stages ...string) ([]Change, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
