@@ -125,6 +125,15 @@ func TestContractGatewayAuth(t *testing.T) {
 		{name: "valid token", want: 200, run: func(t *testing.T, h *harness) *resp {
 			return h.req("GET", "/projects/"+h.sim.RootUID(), nil)
 		}},
+		{name: "POST /projects needs Content-Type exactly application/json", want: 403, shape: bareShape, run: func(t *testing.T, h *harness) *resp {
+			return h.req("POST", "/projects", projectBody(h, slug(), nil), "Content-Type", "application/json; charset=utf-8")
+		}},
+		{name: "POST /projects with parent \"\" is denied through Heimdall", want: 403, shape: bareShape, run: func(t *testing.T, h *harness) *resp {
+			return h.req("POST", "/projects", projectBody(h, slug(), map[string]any{"parent_uid": ""}))
+		}},
+		{name: "POST /projects under ROOT passes", want: 201, run: func(t *testing.T, h *harness) *resp {
+			return h.req("POST", "/projects", projectBody(h, slug(), nil))
+		}},
 	}
 	runRows(t, h, rows)
 }

@@ -29,6 +29,9 @@ func (s *Sim) createProject(c *call) (*reply, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
+	if err := c.gatewayCreateRule(str(in.ParentUID)); err != nil {
+		return nil, err
+	}
 	in.projectBaseIn.check(&c.v)
 	in.projectSettingsIn.check(&c.v)
 	if err := c.ready(); err != nil {
@@ -58,6 +61,19 @@ func (s *Sim) createProject(c *call) (*reply, error) {
 		return nil, projectPublishErr(err)
 	}
 	return created(fullProject(&base, &settings)), nil
+}
+
+// gatewayCreateRule is Heimdall's rule for POST /projects: Content-Type
+// exactly application/json and writer on the parent, which no one is on
+// project "" (only callers that bypass Heimdall can create top-level ones).
+func (c *call) gatewayCreateRule(parent string) error {
+	if c.s.cfg.AuthMode != AuthGateway {
+		return nil
+	}
+	if c.r.Header.Get("Content-Type") != "application/json" || parent == "" {
+		return &apiError{status: c.s.cfg.GatewayDenyStatus, bare: true}
+	}
+	return nil
 }
 
 // slugFree is the service's check-then-put uniqueness test (not atomic).
