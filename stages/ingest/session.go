@@ -49,12 +49,7 @@ type pendingAck struct {
 const receiveSlice = 200 * time.Millisecond
 
 func (s *Source) newSession(ctx context.Context, prep *preparation, state jetstream.KeyValue) (*session, error) {
-	cfg, err := pgconn.ParseConfig(s.cfg.DSN)
-	if err != nil {
-		return nil, errors.New("ingest: DSN does not parse (not shown: it may hold a password)")
-	}
-	cfg.RuntimeParams["replication"] = "database"
-	conn, err := pgconn.ConnectConfig(ctx, cfg)
+	conn, err := pgconn.ConnectConfig(ctx, s.repl.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("ingest: replication connection: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
@@ -21,9 +22,14 @@ import (
 // the WAL, so the slot is not recreated; a backfill must fill the gap.
 var ErrSlotLost = errors.New("replication slot missing or invalidated; changes may have been lost: run `v1sync backfill` for the captured tables, then drop the stale state entry to let ingest recreate the slot")
 
+// errDSN replaces the parser's error, which may quote the DSN.
+var errDSN = errors.New("ingest: the database DSN does not parse (not shown: it may hold a password)")
+
 // Source is the native PostgreSQL capture.
 type Source struct {
 	cfg     Config
+	pool    *pgxpool.Config // parsed once: errors never echo the DSN
+	repl    *pgconn.Config
 	js      jetstream.JetStream
 	log     zerolog.Logger
 	metrics *metrics
@@ -50,6 +56,14 @@ func New(cfg Config, js jetstream.JetStream, opts ...Option) (*Source, error) {
 		return nil, err
 	}
 	s := &Source{cfg: cfg, js: js, log: zerolog.Nop(), status: "starting"}
+	var err error
+	if s.pool, err = pgxpool.ParseConfig(cfg.DSN); err != nil {
+		return nil, errDSN
+	}
+	if s.repl, err = pgconn.ParseConfig(cfg.DSN); err != nil {
+		return nil, errDSN
+	}
+	s.repl.RuntimeParams["replication"] = "database"
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err
@@ -123,7 +137,7 @@ func (s *Source) Run(ctx context.Context) error {
 
 // runSession prepares the database and streams until an error.
 func (s *Source) runSession(ctx context.Context) error {
-	pool, err := pgxpool.New(ctx, s.cfg.DSN)
+	pool, err := pgxpool.NewWithConfig(ctx, s.pool.Copy())
 	if err != nil {
 		return fmt.Errorf("ingest: database: %w", err)
 	}
