@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/linuxfoundation/v1sync/streams"
 )
 
 // NATS request/reply subjects the services serve (spec §2.9, §3.9).
 const (
-	SubjectSlugToUID    = "lfx.projects-api.slug_to_uid"
+	SubjectSlugToUID    = streams.SubjectSlugToUID
 	SubjectGetName      = "lfx.projects-api.get_name"
 	SubjectGetSlug      = "lfx.projects-api.get_slug"
 	SubjectGetLogo      = "lfx.projects-api.get_logo"
