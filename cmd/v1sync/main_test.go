@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/linuxfoundation/v1sync/pipeline"
+	"github.com/linuxfoundation/v1sync/test/natstest"
 )
 
 // testCLI returns a cli whose environment is env only.
@@ -153,4 +154,24 @@ func mustLogger(t *testing.T, c *cli) zerolog.Logger {
 		t.Fatal(err)
 	}
 	return log
+}
+
+// TestProvisionExternalServer runs `provision` twice against a running
+// server: the first run creates, the second changes nothing, and the log
+// never shows the URL's password.
+func TestProvisionExternalServer(t *testing.T) {
+	env := natstest.Start(t)
+	url := strings.Replace(env.URL, "nats://", "nats://user:s3cret@", 1)
+	for i, want := range []string{"created", "unchanged"} {
+		c, out, logs := testCLI(map[string]string{"V1SYNC_NATS_URL": url})
+		if err := c.dispatch(context.Background(), []string{"provision", "--partitions", "4"}); err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		if !strings.Contains(out.String(), "stream V1_CHANGES "+want) || strings.Contains(out.String(), "stream DLQ updated") {
+			t.Errorf("run %d printed:\n%s", i, out)
+		}
+		if strings.Contains(logs.String(), "s3cret") || !strings.Contains(logs.String(), "nats://REDACTED@") {
+			t.Errorf("run %d log leaks or lacks the redacted URL:\n%s", i, logs)
+		}
+	}
 }

@@ -97,6 +97,8 @@ func connectNATS(ctx context.Context, o natsOptions, log zerolog.Logger) (*natsC
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS at %s: %s", safe, redactErr(err, o.URL))
 	}
+	log.Info().Str(pipeline.FieldURL, safe).Str(pipeline.FieldSyncInterval, o.ServerSync.String()).
+		Msg("connected to NATS")
 	return finishConn(&natsConn{NC: nc, URL: safe, Durability: o.ServerSync.Durability(), closed: closed})
 }
 
