@@ -16,8 +16,9 @@ const (
 	SampleFile = "v1-sample.sql"
 )
 
-// DataDir finds ../shared/data beside the module root, walking up from the
-// working directory (tests run in their package directory).
+// DataDir finds the v1 data: the repository's copy (test/v1data) first, else
+// ../shared/data beside the module root, walking up from the working
+// directory (tests run in their package directory).
 func DataDir() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -25,6 +26,9 @@ func DataDir() (string, error) {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			if repo := filepath.Join(dir, "test", "v1data"); fileExists(filepath.Join(repo, SchemaFile)) {
+				return repo, nil
+			}
 			data := filepath.Join(filepath.Dir(dir), "shared", "data")
 			if _, err := os.Stat(filepath.Join(data, SchemaFile)); err != nil {
 				return "", fmt.Errorf("pgtest: v1 schema not found at %s (shared/ must sit beside the module)", data)
@@ -73,4 +77,9 @@ func (c *Cluster) LoadV1(ctx context.Context, db, dataDir string, sample bool) e
 		files = append(files, filepath.Join(dataDir, SampleFile))
 	}
 	return LoadFiles(ctx, c.DSN(db), files...)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
