@@ -23,9 +23,7 @@ type outgoing struct {
 // duplicate inside the de-duplication window.
 func readEvent(run string, t v1change.Table, rw row, readAt time.Time, partitions int) (outgoing, error) {
 	id := run + ":" + t.QualifiedName() + ":" + rw.pk
-	ev := v1change.Event{ID: id, Schema: t.Schema, Table: t.Name, Action: v1change.Read,
-		Data: rw.data, CommitTime: readAt, Run: run}
-	data, err := ev.Encode()
+	data, err := encodeRead(id, run, t, readAt, rw.cols, rw.vals)
 	if err != nil {
 		return outgoing{}, fmt.Errorf("backfill: encode %s: %w", id, err)
 	}

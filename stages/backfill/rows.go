@@ -29,7 +29,8 @@ type row struct {
 	// id is the key column's value, "" when it is NULL (a row Salesforce has
 	// not assigned an id yet: it has no v1-objects key).
 	id       string
-	data     map[string]any
+	cols     []string
+	vals     []any
 	modified time.Time
 }
 
@@ -106,13 +107,13 @@ func (r *tableReader) chunk(ctx context.Context, afterPK string, since *time.Tim
 }
 
 func (r *tableReader) decodeRow(fields []pgconn.FieldDescription, raw [][]byte) (row, error) {
-	rw := row{data: make(map[string]any, len(fields))}
+	rw := row{cols: make([]string, len(fields)), vals: make([]any, len(fields))}
 	for i, f := range fields {
 		v, err := r.value(f.DataTypeOID, raw[i])
 		if err != nil {
 			return row{}, fmt.Errorf("backfill: %s column %s: %w", r.t.QualifiedName(), f.Name, err)
 		}
-		rw.data[f.Name] = v
+		rw.cols[i], rw.vals[i] = f.Name, v
 		switch f.Name {
 		case r.t.PrimaryKey:
 			rw.pk = string(raw[i])
