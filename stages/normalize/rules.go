@@ -39,7 +39,10 @@ func decodeStored(rev uint64, value []byte) stored {
 		return s
 	}
 	var row map[string]any
-	if err := json.Unmarshal(value, &row); err == nil && row != nil {
+	if err := json.Unmarshal(value, &row); err != nil || row == nil {
+		row, _ = decodeMsgpackRow(value)
+	}
+	if row != nil {
 		s.row = row
 		s.deleted = softDeleted(row)
 	}
