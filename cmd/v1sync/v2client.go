@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -77,7 +76,7 @@ func heimdallKey(d stageDeps) (*rsa.PrivateKey, error) {
 		pem = b
 	}
 	if len(pem) == 0 {
-		return nil, errors.New("the Heimdall signing key is required: set " + envHeimdallKeyFile + " or " + envHeimdallKeyPEM)
+		return nil, notConfigured("the Heimdall signing key is required: set %s or %s", envHeimdallKeyFile, envHeimdallKeyPEM)
 	}
 	return auth.ParsePrivateKey(pem)
 }
