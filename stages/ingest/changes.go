@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/linuxfoundation/v1sync/pipeline"
 	"github.com/linuxfoundation/v1sync/stages/v1change"
 	"github.com/linuxfoundation/v1sync/streams"
 )
@@ -110,7 +111,7 @@ func (s *session) resolveKey(ctx context.Context, t v1change.Table, ev *v1change
 	if key == "" {
 		if ev.Action == v1change.Delete {
 			s.src.metrics.unresolved.Add(ctx, 1)
-			s.src.log.Error().Str("table", t.QualifiedName()).Str(t.PrimaryKey, pk).Str("msg_id", ev.ID).
+			s.src.log.Error().Str(pipeline.FieldTable, t.QualifiedName()).Str(fieldPrimaryKey, pk).Str(pipeline.FieldMsgID, ev.ID).
 				Msgf("delete without %s and no id index entry: published without a key; run ALTER TABLE %s REPLICA IDENTITY FULL;", t.KeyColumn, tableIdent(t))
 		}
 		return nil

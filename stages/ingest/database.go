@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
+	"github.com/linuxfoundation/v1sync/pipeline"
 	"github.com/linuxfoundation/v1sync/stages/v1change"
 )
 
@@ -44,7 +45,7 @@ func (d *database) ensurePublication(ctx context.Context) error {
 		if _, err := d.pool.Exec(ctx, "CREATE PUBLICATION "+pub+" FOR TABLE "+strings.Join(names, ", ")); err != nil {
 			return fmt.Errorf("ingest: create publication %s: %w", d.cfg.Publication, err)
 		}
-		d.log.Info().Str("publication", d.cfg.Publication).Msg("publication created")
+		d.log.Info().Str(fieldPublication, d.cfg.Publication).Msg("publication created")
 		return nil
 	}
 	for _, t := range d.cfg.Tables {
@@ -58,7 +59,7 @@ func (d *database) ensurePublication(ctx context.Context) error {
 			if _, err := d.pool.Exec(ctx, "ALTER PUBLICATION "+pub+" ADD TABLE "+tableIdent(t)); err != nil {
 				return fmt.Errorf("ingest: add %s to publication %s: %w", t.QualifiedName(), d.cfg.Publication, err)
 			}
-			d.log.Info().Str("publication", d.cfg.Publication).Str("table", t.QualifiedName()).Msg("table added to publication")
+			d.log.Info().Str(fieldPublication, d.cfg.Publication).Str(pipeline.FieldTable, t.QualifiedName()).Msg("table added to publication")
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pglogrepl"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/linuxfoundation/v1sync/pipeline"
 	"github.com/linuxfoundation/v1sync/streams"
 )
 
@@ -40,7 +41,7 @@ func (s *Source) prepare(ctx context.Context, db *database, state jetstream.KeyV
 		}
 		if !ok {
 			p.indexed[t.QualifiedName()] = true
-			s.log.Warn().Str("table", t.QualifiedName()).
+			s.log.Warn().Str(pipeline.FieldTable, t.QualifiedName()).
 				Msgf("deletes carry only %s, not %s: ingest resolves their key through its id index in KV %s; to put %s into deletes run: ALTER TABLE %s REPLICA IDENTITY FULL;",
 					t.PrimaryKey, t.KeyColumn, streams.BucketState, t.KeyColumn, tableIdent(t))
 		}
@@ -97,7 +98,7 @@ func (s *Source) createSlot(ctx context.Context, db *database, state jetstream.K
 	if err != nil {
 		return 0, err
 	}
-	s.log.Info().Str("lsn", lsn.String()).Msg("replication slot created")
+	s.log.Info().Str(pipeline.FieldLSN, lsn.String()).Msg("replication slot created")
 	return lsn, s.adoptSlot(ctx, db, state, p, lsn)
 }
 
@@ -138,7 +139,7 @@ func (s *Source) seedIndex(ctx context.Context, db *database, table string) erro
 			return ctx.Err()
 		}
 	}
-	s.log.Info().Str("table", table).Int("rows", len(futures)).Msg("id index seeded")
+	s.log.Info().Str(pipeline.FieldTable, table).Int(pipeline.FieldCount, len(futures)).Msg("id index seeded")
 	return nil
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/linuxfoundation/v1sync/pipeline"
 )
 
 // session is one replication connection, from START_REPLICATION to its
@@ -59,7 +61,7 @@ func (s *Source) newSession(ctx context.Context, prep *preparation, state jetstr
 		conn.Close(context.Background())
 		return nil, fmt.Errorf("ingest: start replication on slot %s: %w", s.cfg.Slot, err)
 	}
-	s.log.Info().Str("lsn", prep.confirmed.String()).Str("last_stored_lsn", prep.lastStored.String()).Msg("replication started")
+	s.log.Info().Str(pipeline.FieldLSN, prep.confirmed.String()).Str(fieldLastStoredLSN, prep.lastStored.String()).Msg("replication started")
 	return &session{
 		src: s, conn: conn, prep: prep,
 		tracker:   newTracker(prep.confirmed, s.cfg.durableAfter()),
@@ -134,7 +136,7 @@ func (s *session) sendStatus(now time.Time) error {
 		return fmt.Errorf("ingest: standby status: %w", err)
 	}
 	if uint64(lsn) != s.src.metrics.confirmed.Load() {
-		s.src.log.Debug().Str("lsn", lsn.String()).Msg("slot position confirmed")
+		s.src.log.Debug().Str(pipeline.FieldLSN, lsn.String()).Msg("slot position confirmed")
 	}
 	s.src.metrics.confirmed.Store(uint64(lsn))
 	return nil

@@ -22,6 +22,14 @@ import (
 // the WAL, so the slot is not recreated; a backfill must fill the gap.
 var ErrSlotLost = errors.New("replication slot missing or invalidated; changes may have been lost: run `v1sync backfill` for the captured tables, then drop the stale state entry to let ingest recreate the slot")
 
+// Log fields of the capture that pipeline/logfields.go does not name.
+const (
+	fieldSlot          = "slot"
+	fieldPublication   = "publication"
+	fieldLastStoredLSN = "last_stored_lsn"
+	fieldPrimaryKey    = "primary_key"
+)
+
 // errDSN replaces the parser's error, which may quote the DSN.
 var errDSN = errors.New("ingest: the database DSN does not parse (not shown: it may hold a password)")
 
@@ -76,7 +84,7 @@ func New(cfg Config, js jetstream.JetStream, opts ...Option) (*Source, error) {
 		}
 		s.metrics = m
 	}
-	s.log = s.log.With().Str("stage", streams.StageIngest).Str("slot", cfg.Slot).Logger()
+	s.log = s.log.With().Str(fieldSlot, cfg.Slot).Logger()
 	return s, nil
 }
 
