@@ -16,6 +16,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/linuxfoundation/v1sync/streams"
 	"github.com/linuxfoundation/v1sync/test/natstest"
@@ -123,7 +124,8 @@ func TestResolvePrincipal(t *testing.T) {
 	kv := env.KV(t, streams.BucketObjects)
 	rows := map[string]map[string]any{
 		"003A": {"username__c": "jdoe", "email": "jdoe@example.org"},
-		"003B": {"username__c": "john doe"},
+		"003B": {"username__c": "replaced by a msgpack value below"},
+		"003G": {"username__c": "john doe"},
 		"003C": {"username__c": "jdoe@example.org"},
 		"003D": {"username__c": "0123456789abcdef01234567"},
 		"003E": {"username__c": "gone", "isdeleted": true},
@@ -131,6 +133,9 @@ func TestResolvePrincipal(t *testing.T) {
 	}
 	for sfid, row := range rows {
 		b, _ := json.Marshal(row)
+		if sfid == "003B" {
+			b, _ = msgpack.Marshal(map[string]any{"username__c": "mp.user"})
+		}
 		if _, err := kv.Put(context.Background(), MergedUserKey(sfid), b); err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +145,7 @@ func TestResolvePrincipal(t *testing.T) {
 	cases := map[string]Identity{
 		"": svc, "platform": svc, "other@clients": {Principal: "other@clients"},
 		"005xx0000012345": svc, "003A": {Principal: "jdoe", Email: "jdoe@example.org"},
-		"003B": svc, "003C": svc, "003D": svc, "003E": svc, "003F": svc, "003Z": svc,
+		"003B": {Principal: "mp.user"}, "003C": svc, "003D": svc, "003E": svc, "003F": svc, "003G": svc, "003Z": svc,
 	}
 	for in, want := range cases {
 		if got := r.Resolve(context.Background(), in); got != want {

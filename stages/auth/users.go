@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // ObjectsDirectory looks v1 users up in the v1-objects bucket (the
@@ -32,8 +33,8 @@ func (d *ObjectsDirectory) LookupUser(ctx context.Context, sfid string) (User, b
 	if err != nil {
 		return User{}, false, fmt.Errorf("auth: user %s: %w", sfid, err)
 	}
-	var row map[string]any
-	if len(e.Value()) == 0 || json.Unmarshal(e.Value(), &row) != nil {
+	row := decodeRow(e.Value())
+	if row == nil {
 		return User{}, false, nil
 	}
 	if deleted(row) {
@@ -47,6 +48,22 @@ func (d *ObjectsDirectory) LookupUser(ctx context.Context, sfid string) (User, b
 		}
 	}
 	return u, true, nil
+}
+
+// decodeRow reads a v1-objects value, JSON or msgpack (the prior art's
+// writers use both); nil when it is neither.
+func decodeRow(data []byte) map[string]any {
+	var row map[string]any
+	if len(data) == 0 {
+		return nil
+	}
+	if json.Unmarshal(data, &row) == nil {
+		return row
+	}
+	if msgpack.Unmarshal(data, &row) == nil {
+		return row
+	}
+	return nil
 }
 
 func deleted(row map[string]any) bool {
