@@ -33,7 +33,7 @@ type backfillFlags struct {
 
 func (f *backfillFlags) register(fs *flag.FlagSet) {
 	def := backfill.DefaultConfig()
-	fs.StringVar(&f.tables, "tables", "", "comma-separated schema.table to read (default: every captured table)")
+	fs.StringVar(&f.tables, "tables", "", "comma-separated schema.table[:key=col][:pk=col][:ts=col+col] to read (default: every captured table)")
 	fs.BoolVar(&f.full, "full", false, "read every row, ignoring the bookmarks")
 	fs.StringVar(&f.since, "since", "", "read rows changed since this time (RFC3339 or 2006-01-02[ 15:04:05], UTC when zone-less)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "count the rows a run would read; publish nothing")

@@ -12,8 +12,8 @@ import (
 	"github.com/linuxfoundation/v1sync/streams"
 )
 
-// envNormalizeTables selects the captured tables (comma-separated
-// schema.table); default: the prior art's five tables.
+// envNormalizeTables sets the captured tables (see parseTableSet); default:
+// the prior art's five tables.
 const envNormalizeTables = "V1SYNC_NORMALIZE_TABLES"
 
 func init() { registerStage(streams.StageNormalize, buildNormalize) }
@@ -36,11 +36,12 @@ func buildNormalize(d stageDeps) (pipeline.Stage, error) {
 	return normalize.New(cfg, kv)
 }
 
-// parseTableSet reads a comma-separated list of known tables; empty means
-// the default set (nil).
+// parseTableSet reads a table set (v1change.ParseTableSpecs: known
+// schema.table names, or new tables with their key, primary key and
+// timestamp columns); empty means the default set (nil).
 func parseTableSet(v string) ([]v1change.Table, error) {
 	if strings.TrimSpace(v) == "" {
 		return nil, nil
 	}
-	return v1change.ParseTables(strings.Split(v, ","), v1change.DefaultTables())
+	return v1change.ParseTableSpecs(v, v1change.DefaultTables())
 }
