@@ -1,12 +1,10 @@
 package v2sim
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -37,9 +35,9 @@ func benchDo(b *testing.B, hc *http.Client, method, url, tok, etag, body string)
 
 // BenchmarkGET measures single-object GETs/s (auth, KV get, render).
 func BenchmarkGET(b *testing.B) {
-	h := newHarness(b)
+	h := benchHarness(b)
 	uid := h.newProject(slug(), nil)
-	url, hc := h.sim.URL()+"/projects/"+uid, benchClient()
+	url, hc := h.sim.URL()+"/projects/"+uid, h.hc
 	b.SetParallelism(32)
 	b.ResetTimer()
 	start := time.Now()
@@ -56,14 +54,13 @@ func BenchmarkGET(b *testing.B) {
 // BenchmarkPUT measures conditional PUTs/s: each worker owns a project and
 // runs the client's GET→PUT cycle; req/s counts both requests.
 func BenchmarkPUT(b *testing.B) {
-	h := newHarness(b)
-	hc := benchClient()
-	var worker atomic.Int64
+	h := benchHarness(b)
+	hc := h.hc
 	b.SetParallelism(32)
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
-		s := fmt.Sprintf("bench-%d", worker.Add(1))
+		s := slug()
 		uid := h.newProject(s, nil)
 		url := h.sim.URL() + "/projects/" + uid
 		body := mustJSON(b, projectBody(h, s, map[string]any{"description": "updated by the benchmark"}))
