@@ -62,6 +62,7 @@ func startBenchEnv() {
 	}
 	simCfg := DefaultConfig()
 	simCfg.EventDelay = Delay{}
+	simCfg.SigningKey, simCfg.SigningKeyID = testKey(nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if bench.sim, bench.err = Start(ctx, nc, simCfg); bench.err != nil {
