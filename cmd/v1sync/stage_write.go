@@ -20,6 +20,8 @@ const (
 	envWriteConflictRetry     = "V1SYNC_WRITE_CONFLICT_RETRY_AFTER"
 )
 
+func init() { registerStage(streams.StageWrite, buildWrite) }
+
 func buildWrite(d stageDeps) (pipeline.Stage, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
