@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 )
@@ -45,6 +46,18 @@ func (c *memberConsumer) consuming(want []string) bool {
 	return c.cc != nil && !c.lost.Load() && sameSet(c.filters, want)
 }
 
+// check marks the consumer lost if the server no longer has it: pull errors
+// do not always say so (a pull on a deleted consumer may only find no
+// responders), so a member verifies on every tick.
+func (c *memberConsumer) check(ctx context.Context) {
+	if c.cc == nil {
+		return
+	}
+	if _, err := c.js.Consumer(ctx, c.cfg.groupStream(), c.cfg.Member); errors.Is(err, jetstream.ErrConsumerNotFound) {
+		c.lost.Store(true)
+	}
+}
+
 // reconcile makes our consumer match want. It returns errFenced when it has
 // to be called again later.
 func (c *memberConsumer) reconcile(ctx context.Context, want []string) error {
@@ -67,7 +80,8 @@ func (c *memberConsumer) reconcile(ctx context.Context, want []string) error {
 	}
 	cc, err := cons.Consume(c.dispatch, jetstream.PullMaxMessages(c.cfg.Prefetch),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+				errors.Is(err, nats.ErrNoResponders) {
 				c.lost.Store(true)
 			}
 			c.log.Warn().Err(err).Msg("group consume error")

@@ -197,6 +197,7 @@ func (m *groupMember) maintain() bool {
 	}
 	if !gc.IsInMembership(m.cfg.Member) { // we were evicted while stalled
 		m.log.Warn().Msg("not a member any more; joining again")
+		m.cons.lost.Store(true) // the evictor deleted our consumer
 		if err := m.join(ctx); err != nil {
 			m.log.Warn().Err(err).Msg("rejoin")
 		}
@@ -206,6 +207,7 @@ func (m *groupMember) maintain() bool {
 		m.evict(ctx, dead)
 	}
 	want := pcgroups.ElasticGetPartitionFilters(*gc, m.cfg.Member)
+	m.cons.check(ctx)
 	err = m.cons.reconcile(ctx, want)
 	m.markBound(err == nil && (len(want) == 0 || m.cons.consuming(want)))
 	if err != nil && !errors.Is(err, errFenced) {

@@ -97,21 +97,31 @@ func (l childLog) wrongOrigins(origins map[string]string) []string {
 	return out
 }
 
-// overlaps lists handlings of one key by two members at the same time.
-func (l childLog) overlaps() []string {
+// overlapping returns the pairs of handlings of one key by two members at
+// the same time.
+func (l childLog) overlapping() [][2]handling {
 	byKey := map[string][]handling{}
 	for _, h := range l.handled {
 		byKey[h.key] = append(byKey[h.key], h)
 	}
-	var out []string
-	for key, hs := range byKey {
+	var out [][2]handling
+	for _, hs := range byKey {
 		for i, a := range hs {
 			for _, b := range hs[i+1:] {
 				if a.member != b.member && a.began.Before(b.at) && b.began.Before(a.at) {
-					out = append(out, fmt.Sprintf("%s: seq %d on %s and seq %d on %s", key, a.seq, a.member, b.seq, b.member))
+					out = append(out, [2]handling{a, b})
 				}
 			}
 		}
+	}
+	return out
+}
+
+// overlaps describes overlapping().
+func (l childLog) overlaps() []string {
+	var out []string
+	for _, o := range l.overlapping() {
+		out = append(out, fmt.Sprintf("%s: seq %d on %s and seq %d on %s", o[0].key, o[0].seq, o[0].member, o[1].seq, o[1].member))
 	}
 	return out
 }
@@ -181,6 +191,16 @@ func (l childLog) resumed(victim string, at time.Time) []time.Duration {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// handledBy reports whether member handled the message key/seq.
+func (l childLog) handledBy(member, key string, seq int) bool {
+	for _, h := range l.handled {
+		if h.member == member && h.key == key && h.seq == seq {
+			return true
+		}
+	}
+	return false
 }
 
 // firstBy is when member first handled a message.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
 	"github.com/synadia-io/orbit.go/pcgroups"
 
 	"github.com/linuxfoundation/v1sync/pipeline"
@@ -105,6 +106,7 @@ func TestGroupChild(t *testing.T) {
 		fmt.Fprintf(out, "%s %d %d %d %s %d\n", data, began, time.Now().UnixNano(), deliveries, stream, seq)
 	}
 	cfg := groupTestConfig(member)
+	cfg.Log = zerolog.New(os.Stderr).With().Timestamp().Logger()
 	var d pipeline.Dispatcher
 	switch mode := os.Getenv(envGroupMode); mode {
 	case "func":
