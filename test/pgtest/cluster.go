@@ -47,6 +47,8 @@ type Cluster struct {
 // DefaultSettings enable logical replication with room for the slots and
 // senders of several stages and tests. fsync is off: the cluster is
 // throwaway, and the durability under test is JetStream's, not PostgreSQL's.
+// synchronous_commit stays on: the walsender only decodes flushed WAL, so an
+// asynchronous commit would add up to wal_writer_delay to capture latency.
 func DefaultSettings() map[string]string {
 	return map[string]string{
 		"wal_level":             "logical",
@@ -54,7 +56,6 @@ func DefaultSettings() map[string]string {
 		"max_wal_senders":       "20",
 		"max_connections":       "100",
 		"fsync":                 "off",
-		"synchronous_commit":    "off",
 		"full_page_writes":      "off",
 		"listen_addresses":      "127.0.0.1",
 		"log_min_messages":      "warning",
