@@ -89,7 +89,7 @@ func TestBackfillRacingLiveChangesEndsEqualToDatabase(t *testing.T) {
 	tbl, _ := v1change.Find(v1change.DefaultTables(), "platform", "community__c")
 	// Enough rows that the backfill is still reading while changes land.
 	w.pg.Exec(t, `INSERT INTO platform.community__c (sfid, name, role__c, systemmodstamp, lastmodifieddate)
-		SELECT 'a0Erace'||lpad(i::text, 11, '0'), 'CM-R'||i, 'seed', '2025-02-01', '2025-02-01' FROM generate_series(1, 3000) i`)
+		SELECT 'a0Erace'||lpad(i::text, 11, '0'), 'CM-R'||i, 'seed', '2025-02-01', '2025-02-01' FROM generate_series(1, 1500) i`)
 	var maxID int
 	w.pg.QueryValue(t, &maxID, `SELECT max(id) FROM platform.community__c`)
 
