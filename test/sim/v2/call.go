@@ -61,6 +61,9 @@ func (s *Sim) serveCall(w http.ResponseWriter, c *call, h handler) {
 		return
 	}
 	rep, err := c.run(h)
+	if err == nil && c.plan.errAfter != 0 {
+		err = domainErr(c.plan.errAfter, "%s", strings.ToLower(http.StatusText(c.plan.errAfter)))
+	}
 	if c.plan.dropAfter {
 		hangUp(w)
 		return

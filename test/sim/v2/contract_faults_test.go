@@ -108,6 +108,17 @@ func TestFaultKnobs(t *testing.T) {
 			t.Fatalf("write not stored")
 		}
 	})
+	t.Run("error after write: committee PUT answers 503 but is stored", func(t *testing.T) {
+		mustSet(t, h, CommitteeUpdate, Fault{ErrorAfterWriteRate: 1})
+		defer h.sim.ClearFaults()
+		p := h.newProject(slug(), nil)
+		c := h.newCommittee(p, "before", nil)
+		r := h.req("PUT", "/committees/"+c, map[string]any{"project_uid": p, "name": "after", "category": "Board"}, "If-Match", h.etag("/committees/"+c))
+		committeeShape("service unavailable").check(t, r.must(t, 503))
+		if got := h.req("GET", "/committees/"+c, nil).str("name"); got != "after" {
+			t.Fatalf("name %q", got)
+		}
+	})
 	t.Run("latency delays the answer", func(t *testing.T) {
 		mustSet(t, h, ProjectGet, Fault{Latency: 50 * time.Millisecond, Jitter: 10 * time.Millisecond})
 		defer h.sim.ClearFaults()
@@ -159,11 +170,11 @@ func (h *harness) try(method, path string, body map[string]any) (*http.Response,
 }
 
 func TestParseFault(t *testing.T) {
-	ep, f, err := ParseFault("PUT /projects/{uid}:latency=20ms,jitter=5ms,error=0.25,status=500,fail_publish=1,drop=0.1,drop_after_write=0.2,event_delay=10ms-20ms,event_drop=0.5")
+	ep, f, err := ParseFault("PUT /projects/{uid}:latency=20ms,jitter=5ms,error=0.25,status=500,error_after_write=0.5,fail_publish=1,drop=0.1,drop_after_write=0.2,event_delay=10ms-20ms,event_drop=0.5")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Fault{Latency: 20 * time.Millisecond, Jitter: 5 * time.Millisecond, ErrorRate: 0.25, ErrorStatus: 500,
+	want := Fault{Latency: 20 * time.Millisecond, Jitter: 5 * time.Millisecond, ErrorRate: 0.25, ErrorStatus: 500, ErrorAfterWriteRate: 0.5,
 		FailPublishRate: 1, DropRate: 0.1, DropAfterWriteRate: 0.2, EventDelay: &Delay{10 * time.Millisecond, 20 * time.Millisecond}, EventDropRate: 0.5}
 	if ep != ProjectUpdate || *f.EventDelay != *want.EventDelay {
 		t.Fatalf("got %q %+v", ep, f)

@@ -18,6 +18,9 @@ type Fault struct {
 	// in the service's error shape, without touching state.
 	ErrorRate   float64
 	ErrorStatus int
+	// ErrorAfterWriteRate of calls do all their work (state stored, events
+	// published) and then answer ErrorStatus, like a proxy timing out.
+	ErrorAfterWriteRate float64
 	// FailPublishRate of writes lose their NATS publishes after the KV
 	// write: the project service then answers 500, committee deletes 503,
 	// committee creates/updates still succeed (spec §7.3 #10).
@@ -32,7 +35,7 @@ type Fault struct {
 }
 
 func (f Fault) validate() error {
-	for name, r := range map[string]float64{"ErrorRate": f.ErrorRate, "FailPublishRate": f.FailPublishRate,
+	for name, r := range map[string]float64{"ErrorRate": f.ErrorRate, "ErrorAfterWriteRate": f.ErrorAfterWriteRate, "FailPublishRate": f.FailPublishRate,
 		"DropRate": f.DropRate, "DropAfterWriteRate": f.DropAfterWriteRate, "EventDropRate": f.EventDropRate} {
 		if r < 0 || r > 1 {
 			return fmt.Errorf("%s %v is not in [0,1]", name, r)
@@ -66,14 +69,15 @@ func (s *share) next(rate float64) bool {
 }
 
 type faultState struct {
-	f                                        Fault
-	errs, publish, drop, dropAfter, evtDrops share
+	f                                                   Fault
+	errs, errsAfter, publish, drop, dropAfter, evtDrops share
 }
 
 // plan is what the faults decided for one call.
 type plan struct {
 	latency     time.Duration
 	errStatus   int
+	errAfter    int // status to answer after the work is done; 0 = none
 	failPublish bool
 	drop        bool
 	dropAfter   bool
@@ -127,12 +131,16 @@ func (t *faultTable) decide(ep Endpoint) plan {
 	if f.Jitter > 0 {
 		p.latency += rand.N(f.Jitter)
 	}
+	status := f.ErrorStatus
+	if status == 0 {
+		status = 503
+	}
 	p.drop = st.drop.next(f.DropRate)
 	if !p.drop && st.errs.next(f.ErrorRate) {
-		p.errStatus = f.ErrorStatus
-		if p.errStatus == 0 {
-			p.errStatus = 503
-		}
+		p.errStatus = status
+	}
+	if st.errsAfter.next(f.ErrorAfterWriteRate) {
+		p.errAfter = status
 	}
 	p.failPublish = st.publish.next(f.FailPublishRate)
 	p.dropAfter = st.dropAfter.next(f.DropAfterWriteRate)
@@ -150,7 +158,7 @@ func (t *faultTable) dropEvent(ep Endpoint) bool {
 
 // ParseFault reads a fault flag: "<endpoint>:key=value,…" where endpoint is
 // "METHOD /pattern" or "*", and keys are latency, jitter, error, status,
-// fail_publish, drop, drop_after_write, event_delay (min-max), event_drop.
+// error_after_write, fail_publish, drop, drop_after_write, event_delay (min-max), event_drop.
 // Example: "PUT /projects/{uid}:latency=20ms,error=0.1,status=500".
 func ParseFault(spec string) (Endpoint, Fault, error) {
 	ep, opts, ok := strings.Cut(spec, ":")
@@ -177,6 +185,8 @@ func (f *Fault) setOption(k, v string) (err error) {
 		f.ErrorRate, err = strconv.ParseFloat(v, 64)
 	case "status":
 		f.ErrorStatus, err = strconv.Atoi(v)
+	case "error_after_write":
+		f.ErrorAfterWriteRate, err = strconv.ParseFloat(v, 64)
 	case "fail_publish":
 		f.FailPublishRate, err = strconv.ParseFloat(v, 64)
 	case "drop":
