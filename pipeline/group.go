@@ -49,12 +49,16 @@ package pipeline
 // so DLQ headers and deterministic Nats-Msg-Ids name the input stream exactly
 // as in single-process mode.
 //
-// The guarantee holds for crashed members and for rebalances. A member that
-// stalls for longer than DeadAfter, or whose in-flight work outlasts
-// HandoverTimeout, loses its fence while still holding messages; its
-// successor may then handle those keys at the same time, once. Stages are
+// The guarantee holds for crashed members and for rebalances (joins,
+// graceful leaves, evictions). Its limit is a member that stalls (GC pause,
+// frozen VM, SIGSTOP) for longer than DeadAfter: it is evicted, and when it
+// resumes it handles the messages it held before noticing, while their new
+// owner handles them too: each such message at most once more, possibly at
+// the same time (TestGroupStalledMemberIsEvictedAndRejoins). Stages are
 // idempotent and version-guarded, so that is a duplicate apply, never a
-// reordering of applied state.
+// stale state. Closing it needs a lease check in the runner before each
+// handler call (a member knows, on its monotonic clock, when its last
+// confirmed heartbeat is older than DeadAfter).
 
 import (
 	"errors"

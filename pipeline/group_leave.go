@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/synadia-io/orbit.go/pcgroups"
 )
@@ -12,6 +13,7 @@ import (
 // delete our consumer (lifting the fence), then leave the membership so the
 // others take the partitions at once instead of after DeadAfter.
 func (m *groupMember) leave() error {
+	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.LeaveTimeout)
 	defer cancel()
 	m.markBound(false)
@@ -58,7 +60,7 @@ func (m *groupMember) leave() error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("group %s: member %s left uncleanly: %w", m.cfg.groupStream(), m.cfg.Member, err)
 	}
-	m.log.Info().Msg("left consumer group")
+	m.log.Info().Dur(FieldDuration, time.Since(began)).Msg("left consumer group")
 	return nil
 }
 
