@@ -20,6 +20,13 @@ type Config struct {
 	// are not yet kept alive with InProgress, so the buffer must drain well
 	// within AckWait: keep it near Workers.
 	PullMaxMessages int
+	// PullExpiry and PullHeartbeat shape each pull request. A short
+	// heartbeat bounds how long Consume can sit idle when its count of
+	// outstanding messages drifts from the server's (observed: 30 s stalls
+	// with nats.go's defaults under load): it re-pulls after two missed
+	// heartbeats.
+	PullExpiry    time.Duration
+	PullHeartbeat time.Duration
 	// MaxHeld bounds the messages the runner holds (running, retrying or
 	// queued behind their key). When it is reached, Dispatch blocks and the
 	// consumer stops pulling.
@@ -73,6 +80,8 @@ func DefaultConfig() Config {
 		MaxDeliveries:    10,
 		Backoff:          BackoffConfig{Initial: 200 * time.Millisecond, Max: 30 * time.Second, Multiplier: 2, Jitter: 0.3},
 		PullMaxMessages:  32,
+		PullExpiry:       10 * time.Second,
+		PullHeartbeat:    time.Second,
 		MaxHeld:          256,
 		MaxPerKey:        32,
 		AckWait:          30 * time.Second,
@@ -103,6 +112,9 @@ func (c Config) Validate() error {
 	}
 	if c.PullMaxMessages < 1 {
 		bad("pull max messages %d: want at least 1", c.PullMaxMessages)
+	}
+	if c.PullHeartbeat < 500*time.Millisecond || c.PullHeartbeat > 30*time.Second || c.PullExpiry < 2*c.PullHeartbeat {
+		bad("pull heartbeat %s, expiry %s: want 500ms <= heartbeat <= 30s and expiry >= 2x heartbeat", c.PullHeartbeat, c.PullExpiry)
 	}
 	if c.MaxHeld < c.Workers || c.MaxPerKey < 1 {
 		bad("max held %d / per key %d: want held >= workers and per key >= 1", c.MaxHeld, c.MaxPerKey)

@@ -90,14 +90,19 @@ func mustStream(t testing.TB, js jetstream.JetStream, cfg jetstream.StreamConfig
 // running is a runner consuming IN in the background.
 type running struct {
 	*pipeline.Runner
-	cancel context.CancelFunc
-	done   chan error
+	cancel  context.CancelFunc
+	done    chan error
+	once    sync.Once
+	stopErr error
 }
 
-// stop cancels Run and returns its error.
+// stop cancels Run and returns its error; later calls return the same.
 func (r *running) stop() error {
-	r.cancel()
-	return <-r.done
+	r.once.Do(func() {
+		r.cancel()
+		r.stopErr = <-r.done
+	})
+	return r.stopErr
 }
 
 func start(t testing.TB, env *natstest.Env, cfg pipeline.Config, st pipeline.Stage, opts ...pipeline.Option) *running {
@@ -114,8 +119,7 @@ func start(t testing.TB, env *natstest.Env, cfg pipeline.Config, st pipeline.Sta
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &running{Runner: r, cancel: cancel, done: make(chan error, 1)}
 	go func() { run.done <- r.Run(ctx, cons) }()
-	var once sync.Once
-	t.Cleanup(func() { once.Do(func() { cancel(); <-run.done }) })
+	t.Cleanup(func() { _ = run.stop() })
 	return run
 }
 

@@ -28,12 +28,12 @@ func (r *Runner) outputs(ctx context.Context, h *held, outs []*Message) []*nats.
 	return msgs
 }
 
-// publish stores one message and waits for its PubAck.
+// publish stores one message and waits for its PubAck. It takes no worker
+// slot: waiting for a PubAck costs no CPU, and MaxHeld already bounds how
+// many messages can wait at once.
 func (r *Runner) publish(m *nats.Msg) error {
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.PublishTimeout)
 	defer cancel()
-	r.acquire()
-	defer r.release()
 	_, err := r.js.PublishMsg(ctx, m)
 	return err
 }

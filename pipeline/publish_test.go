@@ -17,9 +17,9 @@ import (
 // stays unacked, never dead-lettered, and goes through once the stream is back.
 func TestUnstorableOutputIsNotAckedAndNotLost(t *testing.T) {
 	cases := []struct {
-		name  string
-		break_ func(t *testing.T, env *natstest.Env)
-		fix   func(t *testing.T, env *natstest.Env)
+		name    string
+		breakIt func(t *testing.T, env *natstest.Env)
+		fix     func(t *testing.T, env *natstest.Env)
 	}{
 		{"missing stream",
 			func(*testing.T, *natstest.Env) {},
@@ -44,7 +44,7 @@ func TestUnstorableOutputIsNotAckedAndNotLost(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			env := setup(t, false)
-			tc.break_(t, env)
+			tc.breakIt(t, env)
 			m := newMeter()
 			var calls atomic.Int64
 			st := stageFunc{name: "unstorable", fn: func(ctx context.Context, in *pipeline.Message) ([]*pipeline.Message, error) {

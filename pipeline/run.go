@@ -18,6 +18,7 @@ func (r *Runner) Run(ctx context.Context, cons jetstream.Consumer) error {
 	for {
 		cc, err := cons.Consume(r.Dispatch,
 			jetstream.PullMaxMessages(r.cfg.PullMaxMessages),
+			jetstream.PullExpiry(r.cfg.PullExpiry), jetstream.PullHeartbeat(r.cfg.PullHeartbeat),
 			jetstream.ConsumeErrHandler(r.consumeError))
 		if err != nil {
 			r.Stop()

@@ -101,13 +101,21 @@ func (r *Runner) Name() string { return r.stage.Name() }
 func (r *Runner) Ready() error {
 	switch {
 	case r.stopping():
-		return fmt.Errorf("%s: shutting down", r.Name())
-	case !r.bound.Load():
-		return fmt.Errorf("%s: consumer not bound", r.Name())
+		return errors.New("shutting down")
 	case r.breaker.isOpen():
-		return fmt.Errorf("%s: DLQ circuit breaker open", r.Name())
+		return errors.New("DLQ circuit breaker open")
+	case !r.bound.Load():
+		return errors.New("consumer not bound")
 	}
 	return nil
+}
+
+// Held returns how many messages the runner holds (running, retrying or
+// queued behind their key).
+func (r *Runner) Held() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.held)
 }
 
 // MarkBound tells Ready whether the runner's source is consuming. Run sets
