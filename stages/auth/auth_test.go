@@ -141,7 +141,7 @@ func TestResolvePrincipal(t *testing.T) {
 		}
 	}
 	r := NewResolver(testConfig(), NewObjectsDirectory(kv))
-	svc := Identity{Principal: "v1_sync_helper@clients"}
+	svc := Identity{Principal: "v1sync@clients"}
 	cases := map[string]Identity{
 		"": svc, "platform": svc, "other@clients": {Principal: "other@clients"},
 		"005xx0000012345": svc, "003A": {Principal: "jdoe", Email: "jdoe@example.org"},

@@ -32,10 +32,12 @@ type Config struct {
 	UserCacheSize int
 }
 
-// DefaultConfig matches the prior art's Heimdall defaults.
+// DefaultConfig matches the prior art's Heimdall defaults, except the client
+// id: it is v1sync's own (the map stage's loop guard default), so that one
+// setting names v1sync everywhere.
 func DefaultConfig() Config {
 	return Config{
-		ClientID:      "v1_sync_helper",
+		ClientID:      "v1sync",
 		JWKSURL:       "http://lfx-platform-heimdall.lfx.svc.cluster.local:4457/.well-known/jwks",
 		HTTPTimeout:   10 * time.Second,
 		TokenTTL:      5 * time.Minute,
