@@ -212,3 +212,39 @@ func (r *rig) storeLatencies() []time.Duration {
 	}
 	return out
 }
+
+// BenchmarkCommitToObjectsPaced writes 400 changes/s (a steady production
+// rate) so that latency is the pipeline's, not a backlog's. Run with
+// -benchtime=1x.
+func BenchmarkCommitToObjectsPaced(b *testing.B) {
+	const rows, perTick, tick = 2000, 20, 100 * time.Millisecond // inserts, then updates: 4,000 changes
+	for i := 0; i < b.N; i++ {
+		r := newRig(b, pgtest.WithoutSample())
+		r.start()
+		kv := r.runNormalize()
+		ctx := context.Background()
+		t := time.NewTicker(tick)
+		for n := 0; n < 2*rows; n += perTick {
+			<-t.C
+			batch := &pgx.Batch{}
+			for j := n; j < n+perTick; j++ {
+				if j < rows {
+					batch.Queue(`INSERT INTO salesforce.alternate_email__c (sfid, alternate_email_address__c, lastmodifieddate, systemmodstamp)
+						VALUES ($1, 'a@example.org', now() at time zone 'utc', now() at time zone 'utc')`, benchSfid(i, j))
+				} else {
+					batch.Queue(`UPDATE salesforce.alternate_email__c SET alternate_email_address__c = 'b@example.org',
+						lastmodifieddate = clock_timestamp() at time zone 'utc', systemmodstamp = clock_timestamp() at time zone 'utc' WHERE sfid = $1`, benchSfid(i, j-rows))
+				}
+			}
+			if err := pgx.BeginFunc(ctx, r.db.Pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, batch).Close() }); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t.Stop()
+		natstest.Eventually(b, 2*time.Minute, "every change in v1-objects", func() bool { return revisions(b, kv) >= 2*rows })
+		lat, _ := latencies(b, kv)
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-ms")
+	}
+}
