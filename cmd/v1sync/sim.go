@@ -72,7 +72,7 @@ func (o *simV2Options) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.delay, "event-delay", "200ms-1500ms", "indexer event lag without X-Sync: min-max or a fixed duration")
 	fs.BoolVar(&o.cfg.InternalEffects, "internal-effects", true, "run the committee service's member recount and rename fan-out")
 	fs.StringVar(&o.cfg.RootUID, "root-uid", "", "uid of the seeded ROOT project; empty: random")
-	fs.Var(&o.faults, "fault", `fault, repeatable: "<METHOD /pattern|*>:latency=20ms,jitter=5ms,error=0.1,status=503,error_after_write=0.1,fail_publish=0.1,drop=0.01,drop_after_write=0.01,event_delay=0s-2s,event_drop=0.1"`)
+	fs.Var(&o.faults, "fault", `fault, repeatable: "<METHOD /pattern|*>:latency=20ms,jitter=5ms,error=0.1,status=503,error_after_write=0.1,fail_publish=0.1,drop=0.01,drop_after_write=0.01,event_delay=0s-2s,event_drop=0.1,event_dup=0.1"`)
 }
 
 // config turns the flags into a simulator config.

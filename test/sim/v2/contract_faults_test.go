@@ -140,6 +140,20 @@ func TestFaultKnobs(t *testing.T) {
 			}
 		}
 	})
+	t.Run("event duplication sends the same event twice", func(t *testing.T) {
+		mustSet(t, h, ProjectCreate, Fault{EventDuplicateRate: 1})
+		defer h.sim.ClearFaults()
+		uid := h.req("POST", "/projects", projectBody(h, slug(), nil), "X-Sync", "true").must(t, 201).str("uid")
+		waitUntil(t, "two copies", func() bool {
+			n := 0
+			for _, m := range ev.all() {
+				if m.Subject == "lfx.project.created" && strings.Contains(string(m.Data), uid) {
+					n++
+				}
+			}
+			return n == 2
+		})
+	})
 	t.Run("per-endpoint event delay overrides the default", func(t *testing.T) {
 		mustSet(t, h, ProjectCreate, Fault{EventDelay: &Delay{Min: 10 * time.Millisecond, Max: 20 * time.Millisecond}})
 		defer h.sim.ClearFaults()
@@ -170,12 +184,12 @@ func (h *harness) try(method, path string, body map[string]any) (*http.Response,
 }
 
 func TestParseFault(t *testing.T) {
-	ep, f, err := ParseFault("PUT /projects/{uid}:latency=20ms,jitter=5ms,error=0.25,status=500,error_after_write=0.5,fail_publish=1,drop=0.1,drop_after_write=0.2,event_delay=10ms-20ms,event_drop=0.5")
+	ep, f, err := ParseFault("PUT /projects/{uid}:latency=20ms,jitter=5ms,error=0.25,status=500,error_after_write=0.5,fail_publish=1,drop=0.1,drop_after_write=0.2,event_delay=10ms-20ms,event_drop=0.5,event_dup=0.25")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Fault{Latency: 20 * time.Millisecond, Jitter: 5 * time.Millisecond, ErrorRate: 0.25, ErrorStatus: 500, ErrorAfterWriteRate: 0.5,
-		FailPublishRate: 1, DropRate: 0.1, DropAfterWriteRate: 0.2, EventDelay: &Delay{10 * time.Millisecond, 20 * time.Millisecond}, EventDropRate: 0.5}
+		FailPublishRate: 1, DropRate: 0.1, DropAfterWriteRate: 0.2, EventDelay: &Delay{10 * time.Millisecond, 20 * time.Millisecond}, EventDropRate: 0.5, EventDuplicateRate: 0.25}
 	if ep != ProjectUpdate || *f.EventDelay != *want.EventDelay {
 		t.Fatalf("got %q %+v", ep, f)
 	}

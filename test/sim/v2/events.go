@@ -153,11 +153,10 @@ func (s *Sim) indexLater(m indexMsg, d delivery) {
 }
 
 func (s *Sim) emit(m indexMsg, data any, ep Endpoint) {
-	if s.faults.dropEvent(ep) {
-		return
-	}
 	ev := s.indexEvent(m, data, time.Now().UTC())
-	_ = s.publishJSON(streams.V2EventSubject(m.objectType, m.action), ev)
+	for range s.faults.eventCopies(ep) {
+		_ = s.publishJSON(streams.V2EventSubject(m.objectType, m.action), ev)
+	}
 }
 
 // jsonMap round-trips a record through JSON, which is what the indexer

@@ -32,11 +32,15 @@ type Fault struct {
 	EventDelay *Delay
 	// EventDropRate of indexer events are lost (core NATS is lossy).
 	EventDropRate float64
+	// EventDuplicateRate of indexer events are published twice, as a
+	// redelivering JetStream wrapper would hand them on.
+	EventDuplicateRate float64
 }
 
 func (f Fault) validate() error {
 	for name, r := range map[string]float64{"ErrorRate": f.ErrorRate, "ErrorAfterWriteRate": f.ErrorAfterWriteRate, "FailPublishRate": f.FailPublishRate,
-		"DropRate": f.DropRate, "DropAfterWriteRate": f.DropAfterWriteRate, "EventDropRate": f.EventDropRate} {
+		"DropRate": f.DropRate, "DropAfterWriteRate": f.DropAfterWriteRate, "EventDropRate": f.EventDropRate,
+		"EventDuplicateRate": f.EventDuplicateRate} {
 		if r < 0 || r > 1 {
 			return fmt.Errorf("%s %v is not in [0,1]", name, r)
 		}
@@ -69,8 +73,8 @@ func (s *share) next(rate float64) bool {
 }
 
 type faultState struct {
-	f                                                   Fault
-	errs, errsAfter, publish, drop, dropAfter, evtDrops share
+	f                                                            Fault
+	errs, errsAfter, publish, drop, dropAfter, evtDrops, evtDups share
 }
 
 // plan is what the faults decided for one call.
@@ -148,12 +152,21 @@ func (t *faultTable) decide(ep Endpoint) plan {
 	return p
 }
 
-// dropEvent says whether the next event caused by ep is lost.
-func (t *faultTable) dropEvent(ep Endpoint) bool {
+// eventCopies says how many times the next event caused by ep goes out:
+// 0 (lost), 1, or 2 (duplicated).
+func (t *faultTable) eventCopies(ep Endpoint) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	st := t.state(ep)
-	return st != nil && st.evtDrops.next(st.f.EventDropRate)
+	switch {
+	case st == nil:
+		return 1
+	case st.evtDrops.next(st.f.EventDropRate):
+		return 0
+	case st.evtDups.next(st.f.EventDuplicateRate):
+		return 2
+	}
+	return 1
 }
 
 // ParseFault reads a fault flag: "<endpoint>:key=value,…" where endpoint is
@@ -193,6 +206,8 @@ func (f *Fault) setOption(k, v string) (err error) {
 		f.DropRate, err = strconv.ParseFloat(v, 64)
 	case "drop_after_write":
 		f.DropAfterWriteRate, err = strconv.ParseFloat(v, 64)
+	case "event_dup":
+		f.EventDuplicateRate, err = strconv.ParseFloat(v, 64)
 	case "event_drop":
 		f.EventDropRate, err = strconv.ParseFloat(v, 64)
 	case "event_delay":
