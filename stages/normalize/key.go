@@ -13,6 +13,11 @@ import (
 // row has no v1-objects key and is skipped, not dead-lettered.
 var errNoKey = errors.New("row has no key value")
 
+// errUnresolvedDelete marks a DELETE whose row capture could not name: it
+// is dead-lettered under its own reason so an operator can find, fix
+// (REPLICA IDENTITY FULL, or a backfill) and redrive exactly these.
+var errUnresolvedDelete = errors.New("unresolved delete")
+
 // objectKey returns the event's v1-objects key and the row id in it.
 func objectKey(t v1change.Table, ev v1change.Event) (key, id string, err error) {
 	if ev.Key != "" {
@@ -30,7 +35,7 @@ func objectKey(t v1change.Table, ev v1change.Event) (key, id string, err error) 
 	if !present && ev.Action == v1change.Delete {
 		// Under the default replica identity the old image holds only the
 		// primary key: capture must resolve the key, or the delete is lost.
-		return "", "", fmt.Errorf("delete on %s carries neither a key nor %s (replica identity?)", t.QualifiedName(), t.KeyColumn)
+		return "", "", fmt.Errorf("%w: delete on %s carries neither a key nor %s (replica identity?)", errUnresolvedDelete, t.QualifiedName(), t.KeyColumn)
 	}
 	if v == nil || fmt.Sprint(v) == "" {
 		return "", "", errNoKey

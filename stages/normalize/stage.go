@@ -24,6 +24,8 @@ import (
 const (
 	ReasonMalformed    pipeline.Reason = "malformed"
 	ReasonUnknownTable pipeline.Reason = "unknown-table"
+	// ReasonUnresolvedDelete: a DELETE without its v1-objects key.
+	ReasonUnresolvedDelete pipeline.Reason = "unresolved-delete"
 )
 
 // Stage is the normalize stage.
@@ -71,6 +73,8 @@ func (s *Stage) Handle(ctx context.Context, in *pipeline.Message) ([]*pipeline.M
 	case errors.Is(err, errNoKey):
 		s.count(skipNoKey)
 		return nil, nil
+	case errors.Is(err, errUnresolvedDelete):
+		return nil, pipeline.Permanent(pipeline.WithReason(fmt.Errorf("normalize: change %q: %w", ev.ID, err), ReasonUnresolvedDelete))
 	case err != nil:
 		return nil, pipeline.Permanent(pipeline.WithReason(fmt.Errorf("normalize: change %q: %w", ev.ID, err), ReasonMalformed))
 	}

@@ -327,7 +327,7 @@ func TestMalformedAndUnknownArePermanent(t *testing.T) {
 		"no action":           {[]byte(`{"schema":"salesforce","table":"project__c"}`), ReasonMalformed},
 		"update without data": {[]byte(`{"schema":"salesforce","table":"project__c","action":"update"}`), ReasonMalformed},
 		"unknown table":       {[]byte(`{"schema":"salesforce","table":"account","action":"INSERT","data":{"sfid":"x"}}`), ReasonUnknownTable},
-		"delete without key":  {mustEncode(t, noKeyDelete), ReasonMalformed},
+		"delete without key":  {mustEncode(t, noKeyDelete), ReasonUnresolvedDelete},
 	}
 	for name, c := range cases {
 		err := f.handleRaw(c.data)
