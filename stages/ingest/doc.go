@@ -16,7 +16,8 @@
 //   - Slot: created only when neither V1_CHANGES holds a captured change nor
 //     v1sync-state records the slot. A slot that is missing after use, or
 //     invalidated, is reported (log, metric, unready) and never recreated: the
-//     WAL in the gap is gone and a backfill must fill it.
+//     WAL in the gap is gone. The operator recreates the slot, then runs a
+//     backfill; ingest adopts the new slot on its next attempt.
 //   - Deletes: under the default replica identity a DELETE carries only the
 //     primary key. For such tables ingest keeps an id index (primary key to
 //     key column) in v1sync-state, seeded when the slot is adopted and written

@@ -60,9 +60,9 @@ func (s *Source) prepare(ctx context.Context, db *database, state jetstream.KeyV
 	}
 	switch {
 	case slot.lost:
-		return nil, fmt.Errorf("ingest: slot %s is invalidated (wal_status lost): %w", s.cfg.Slot, ErrSlotLost)
+		return nil, fmt.Errorf("ingest: slot %s is invalidated (wal_status lost; drop it first): %w: %s", s.cfg.Slot, ErrSlotLost, slotLostAdvice(s.cfg.Slot))
 	case !slot.exists && used:
-		return nil, fmt.Errorf("ingest: slot %s is missing but was used before (last stored LSN %s): %w", s.cfg.Slot, p.lastStored, ErrSlotLost)
+		return nil, fmt.Errorf("ingest: slot %s is missing but was used before (last stored LSN %s): %w: %s", s.cfg.Slot, p.lastStored, ErrSlotLost, slotLostAdvice(s.cfg.Slot))
 	case !slot.exists:
 		if slot.confirmed, err = s.createSlot(ctx, db, state, p); err != nil {
 			return nil, err

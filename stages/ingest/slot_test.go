@@ -86,4 +86,10 @@ func TestMissingSlotIsReportedNotRecreated(t *testing.T) {
 	if n != 0 {
 		t.Fatal("slot was recreated over a gap")
 	}
+	// The operator's recovery: recreate the slot (then backfill); ingest
+	// adopts it and streams again.
+	r.db.Exec(t, `SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, r.cfg.Slot)
+	natstest.Eventually(t, 30*time.Second, "streaming on the recreated slot", func() bool {
+		return again.Ready() == nil && again.metrics.slotMissing.Load() == 0
+	})
 }

@@ -19,8 +19,14 @@ import (
 
 // ErrSlotLost means the replication slot is missing or invalidated after
 // changes were already captured through it: changes in the gap are gone from
-// the WAL, so the slot is not recreated; a backfill must fill the gap.
-var ErrSlotLost = errors.New("replication slot missing or invalidated; changes may have been lost: run `v1sync backfill` for the captured tables, then drop the stale state entry to let ingest recreate the slot")
+// the WAL, so ingest does not recreate the slot by itself (see slotLostAdvice).
+var ErrSlotLost = errors.New("replication slot lost")
+
+// slotLostAdvice says what an operator does: recreate the slot first, then
+// backfill, so that no change falls between the two.
+func slotLostAdvice(slot string) string {
+	return fmt.Sprintf("changes may have been lost: recreate the slot with SELECT pg_create_logical_replication_slot('%s', 'pgoutput'); then run `v1sync backfill` for the captured tables; ingest resumes on the new slot", slot)
+}
 
 // Log fields of the capture that pipeline/logfields.go does not name.
 const (
