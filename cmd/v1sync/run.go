@@ -37,16 +37,7 @@ func (r *runOptions) register(fs *flag.FlagSet) {
 }
 
 func runRun(ctx context.Context, c *cli, args []string) error {
-	var ro runOptions
-	fs := c.flagSet("run")
-	ro.register(fs)
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if ro.shutdown < time.Second || ro.workers < 1 {
-		return usageErrorf("--shutdown-timeout %s, --workers %d: want at least 1s and 1", ro.shutdown, ro.workers)
-	}
-	names, err := selectStages(ro.stages)
+	ro, names, err := parseRun(c, args)
 	if err != nil {
 		return err
 	}
@@ -78,6 +69,22 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	return serve(ctx, ro, conn, health, workers, log)
+}
+
+// parseRun reads run's flags and resolves the stages to run, before
+// anything starts.
+func parseRun(c *cli, args []string) (runOptions, []string, error) {
+	var ro runOptions
+	fs := c.flagSet("run")
+	ro.register(fs)
+	if err := c.parse(fs, args); err != nil {
+		return ro, nil, err
+	}
+	if ro.shutdown < time.Second || ro.workers < 1 {
+		return ro, nil, usageErrorf("--shutdown-timeout %s, --workers %d: want at least 1s and 1", ro.shutdown, ro.workers)
+	}
+	names, err := selectStages(ro.stages)
+	return ro, names, err
 }
 
 // provisionForRun provisions the topology, and the consumer groups of the
