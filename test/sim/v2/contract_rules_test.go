@@ -1,6 +1,7 @@
 package v2sim
 
 import (
+	"context"
 	"testing"
 )
 
@@ -220,4 +221,29 @@ func upper(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// TestInvitesAreServerManaged: invite data a client sends is dropped; a
+// stored invite survives when its user is re-sent (spec §2.5).
+func TestInvitesAreServerManaged(t *testing.T) {
+	h := newHarness(t)
+	uid := h.req("POST", "/projects", projectBody(h, slug(), map[string]any{
+		"writers": []any{map[string]any{"username": "w", "invite": map[string]any{"uid": "forged"}}}})).must(t, 201).str("uid")
+	sp := "/projects/" + uid + "/settings"
+	if w := h.req("GET", sp, nil).body["writers"].([]any)[0].(map[string]any); w["invite"] != nil {
+		t.Fatalf("client invite stored: %v", w)
+	}
+	var st projectSettingsRecord
+	if _, err := getJSON(context.Background(), h.sim.st.projectSettings, uid, &st); err != nil {
+		t.Fatal(err)
+	}
+	st.Writers[0].Invite = &Invite{UID: "inv-1", Email: "w@x.org"}
+	if _, err := putJSON(context.Background(), h.sim.st.projectSettings, uid, &st); err != nil {
+		t.Fatal(err)
+	}
+	r := h.req("PUT", sp, map[string]any{"writers": []any{map[string]any{"username": "w", "invite": map[string]any{"uid": "forged"}}}},
+		"If-Match", h.etag(sp)).must(t, 200)
+	if inv := r.body["writers"].([]any)[0].(map[string]any)["invite"].(map[string]any); inv["uid"] != "inv-1" {
+		t.Fatalf("invite %v", inv)
+	}
 }

@@ -67,3 +67,33 @@ func (d *directory) enrichOne(u *UserInfo) *UserInfo {
 	e := d.enrichUser(*u)
 	return &e
 }
+
+// carryInvites replaces the sent (legacy, server-managed) invite data with
+// what was stored for the same user, matched by username else email.
+func carryInvites(sent []UserInfo, stored ...[]UserInfo) []UserInfo {
+	for i := range sent {
+		sent[i].Invite = nil
+		for _, list := range stored {
+			for _, old := range list {
+				if old.Invite != nil && sameUserInfo(sent[i], old) {
+					sent[i].Invite = old.Invite
+				}
+			}
+		}
+	}
+	return sent
+}
+
+func sameUserInfo(a, b UserInfo) bool {
+	if a.Username != "" || b.Username != "" {
+		return a.Username == b.Username
+	}
+	return a.Email != "" && strings.EqualFold(a.Email, b.Email)
+}
+
+func carryInvite(sent *UserInfo, stored ...[]UserInfo) *UserInfo {
+	if sent == nil {
+		return nil
+	}
+	return &carryInvites([]UserInfo{*sent}, stored...)[0]
+}

@@ -51,6 +51,7 @@ func (s *Sim) updateProjectSettings(c *call) (*reply, error) {
 		return nil, err
 	}
 	s.enrichProjectSettings(&in)
+	in.carryInvites(&old)
 	created := c.now
 	if old.CreatedAt != nil {
 		created = *old.CreatedAt
@@ -115,4 +116,21 @@ func (s *Sim) seedRoot(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return uid, nil
+}
+
+// carryInvites keeps the stored invites of re-sent users (and drops any
+// invite data a client sent).
+func (in *projectSettingsIn) carryInvites(old *projectSettingsRecord) {
+	all := [][]UserInfo{old.Writers, old.Auditors, old.MeetingCoordinators}
+	for _, u := range []*UserInfo{old.ExecutiveDirector, old.ProgramManager, old.OpportunityOwner} {
+		if u != nil {
+			all = append(all, []UserInfo{*u})
+		}
+	}
+	in.Writers = carryInvites(in.Writers, all...)
+	in.Auditors = carryInvites(in.Auditors, all...)
+	in.MeetingCoordinators = carryInvites(in.MeetingCoordinators, all...)
+	in.ExecutiveDirector = carryInvite(in.ExecutiveDirector, all...)
+	in.ProgramManager = carryInvite(in.ProgramManager, all...)
+	in.OpportunityOwner = carryInvite(in.OpportunityOwner, all...)
 }

@@ -47,6 +47,7 @@ func (s *Sim) createProject(c *call) (*reply, error) {
 		return nil, err
 	}
 	s.enrichProjectSettings(&in.projectSettingsIn)
+	in.projectSettingsIn.carryInvites(&projectSettingsRecord{}) // clients cannot set invites
 	uid := uuid.NewString()
 	base := in.projectBaseIn.record(uid, c.now, c.now)
 	settings := in.projectSettingsIn.record(uid, c.now, c.now)
