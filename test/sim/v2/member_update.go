@@ -33,7 +33,7 @@ func (s *Sim) updateMember(c *call) (*reply, error) {
 		return nil, err
 	}
 	if old.CommitteeUID != cuid {
-		return nil, errMemberElsewere
+		return nil, errMemberElsewhere
 	}
 	com, settings, err := s.memberCommittee(c.ctx, cuid)
 	if err != nil {

@@ -12,7 +12,7 @@ var (
 	errMemberNotFound = domainErr(http.StatusNotFound, "committee member not found")
 	errMemberStale    = domainErr(http.StatusConflict, "committee member has been modified by another process")
 	errMemberEmail    = domainErr(http.StatusConflict, "member with the same email already exists in the committee")
-	errMemberElsewere = domainErr(http.StatusBadRequest, "committee member does not belong to the requested committee")
+	errMemberElsewhere = domainErr(http.StatusBadRequest, "committee member does not belong to the requested committee")
 )
 
 // memberCall holds the headers member routes add.
@@ -111,7 +111,7 @@ func (s *Sim) getMember(c *call) (*reply, error) {
 		return nil, err
 	}
 	if rec.CommitteeUID != cuid {
-		return nil, errMemberElsewere
+		return nil, errMemberElsewhere
 	}
 	return &reply{status: http.StatusOK, body: rec.api(), etag: rev}, nil
 }

@@ -6,8 +6,7 @@ import (
 	"time"
 )
 
-// check applies the Goa rules of the base attributes; requireKeys is false
-// only where the design has no required attributes.
+// check applies the Goa rules of the base attributes (POST and PUT alike).
 func (b *projectBaseIn) check(v *checks) {
 	v.required("slug", "body", b.Slug != nil)
 	v.required("description", "body", b.Description != nil)
