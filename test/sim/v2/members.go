@@ -9,9 +9,9 @@ import (
 )
 
 var (
-	errMemberNotFound = domainErr(http.StatusNotFound, "committee member not found")
-	errMemberStale    = domainErr(http.StatusConflict, "committee member has been modified by another process")
-	errMemberEmail    = domainErr(http.StatusConflict, "member with the same email already exists in the committee")
+	errMemberNotFound  = domainErr(http.StatusNotFound, "committee member not found")
+	errMemberStale     = domainErr(http.StatusConflict, "committee member has been modified by another process")
+	errMemberEmail     = domainErr(http.StatusConflict, "member with the same email already exists in the committee")
 	errMemberElsewhere = domainErr(http.StatusBadRequest, "committee member does not belong to the requested committee")
 )
 
