@@ -20,7 +20,7 @@ func testCLI(env map[string]string) (*cli, *bytes.Buffer, *bytes.Buffer) {
 	return &cli{stdout: &out, stderr: &errOut, getenv: func(k string) string { return env[k] }}, &out, &errOut
 }
 
-func parseRun(t *testing.T, env map[string]string, args ...string) (runOptions, error) {
+func parseRunFlags(t *testing.T, env map[string]string, args ...string) (runOptions, error) {
 	t.Helper()
 	c, _, _ := testCLI(env)
 	var ro runOptions
@@ -30,7 +30,7 @@ func parseRun(t *testing.T, env map[string]string, args ...string) (runOptions, 
 }
 
 func TestFlagsDefaults(t *testing.T) {
-	ro, err := parseRun(t, nil)
+	ro, err := parseRunFlags(t, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestFlagsEnvFallbackAndPrecedence(t *testing.T) {
 		"V1SYNC_NATS_CREDS":           "/env/creds",
 		"V1SYNC_STAGE":                "write, map",
 	}
-	ro, err := parseRun(t, env, "--partitions", "4", "--data-dir", "/flag/dir")
+	ro, err := parseRunFlags(t, env, "--partitions", "4", "--data-dir", "/flag/dir")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,14 +74,14 @@ func TestFlagsEnvFallbackAndPrecedence(t *testing.T) {
 }
 
 func TestFlagsBadValues(t *testing.T) {
-	_, err := parseRun(t, map[string]string{"V1SYNC_SYNC_INTERVAL": "soon"})
+	_, err := parseRunFlags(t, map[string]string{"V1SYNC_SYNC_INTERVAL": "soon"})
 	if err == nil || !strings.Contains(err.Error(), "V1SYNC_SYNC_INTERVAL") {
 		t.Errorf("bad env sync interval: %v", err)
 	}
-	if _, err := parseRun(t, nil, "--sync-interval", "-1s"); err == nil {
+	if _, err := parseRunFlags(t, nil, "--sync-interval", "-1s"); err == nil {
 		t.Error("negative sync interval accepted")
 	}
-	if _, err := parseRun(t, nil, "extra"); err == nil || !errors.As(err, new(usageError)) {
+	if _, err := parseRunFlags(t, nil, "extra"); err == nil || !errors.As(err, new(usageError)) {
 		t.Errorf("stray argument: %v", err)
 	}
 }
