@@ -84,19 +84,25 @@ func TestPerKeyOrderUnderConcurrency(t *testing.T) {
 	const keys, perKey = 100, 100
 	env := setup(t, false)
 	log := newOrderLog()
+	var work atomic.Int64 // total simulated work, to compare with wall time
 	st := stageFunc{name: "ordered", fn: func(_ context.Context, in *pipeline.Message) ([]*pipeline.Message, error) {
 		key := in.Header.Get(streams.HeaderKey)
 		defer log.enter(key)()
 		n, _ := strconv.Atoi(string(in.Data))
-		time.Sleep(rand.N(2 * time.Millisecond)) // simulated work, not synchronisation
+		d := rand.N(2 * time.Millisecond)
+		time.Sleep(d) // simulated work, not synchronisation
+		work.Add(int64(d))
 		log.record(key, n)
 		return nil, nil
 	}}
 	cfg := testConfig()
 	cfg.Workers = 16
-	start(t, env, cfg, st)
 	publishKeyed(t, env.JS, keys, perKey)
+	began := time.Now()
+	start(t, env, cfg, st)
 	natstest.Eventually(t, 90*time.Second, "all handled", func() bool { return log.total() == keys*perKey })
+	t.Logf("wall %s for %s of handler work (%.1fx)", time.Since(began).Round(time.Millisecond),
+		time.Duration(work.Load()).Round(time.Millisecond), float64(work.Load())/float64(time.Since(began)))
 	natstest.Eventually(t, 10*time.Second, "all acked", func() bool { return settledAll(t, env.JS) })
 
 	for key, seen := range log.seen {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -12,7 +13,7 @@ import (
 // retried in place after a backoff, so the message keeps its place at the
 // head of its key's lane.
 func (r *Runner) process(h *held) {
-	bo := r.newBackOff(h.in.Deliveries)
+	var bo backoff.BackOff // made on the first failure: most messages never need one
 	// attempt counts every call of the handler for this message, over
 	// earlier deliveries (each of which made one attempt) and this one.
 	for attempt := max(int(h.in.Deliveries), 1); ; attempt++ {
@@ -20,7 +21,7 @@ func (r *Runner) process(h *held) {
 			r.handBack(h, 0)
 			return
 		}
-		delay, again := r.try(h, attempt, bo)
+		delay, again := r.try(h, attempt, &bo)
 		if !again {
 			return
 		}
@@ -33,7 +34,7 @@ func (r *Runner) process(h *held) {
 
 // try makes one attempt. It reports whether to retry, and after what delay;
 // otherwise the message is settled.
-func (r *Runner) try(h *held, attempt int, bo backoff.BackOff) (time.Duration, bool) {
+func (r *Runner) try(h *held, attempt int, bo *backoff.BackOff) (time.Duration, bool) {
 	ctx, span := r.tel.startSpan(r.handleCtx, h, attempt)
 	defer span.End()
 	outs, err := r.handle(ctx, h)
@@ -48,7 +49,10 @@ func (r *Runner) try(h *held, attempt int, bo backoff.BackOff) (time.Duration, b
 	}
 	delay, ok := RetryAfter(err)
 	if !ok {
-		delay = bo.NextBackOff()
+		if *bo == nil {
+			*bo = r.newBackOff(h.in.Deliveries)
+		}
+		delay = (*bo).NextBackOff()
 	}
 	r.tel.retried(h, "handler")
 	r.event(ctx, r.log.Warn(), h).Err(r.keyErr(h, err)).Int(FieldAttempt, attempt).
@@ -56,14 +60,20 @@ func (r *Runner) try(h *held, attempt int, bo backoff.BackOff) (time.Duration, b
 	return delay, true
 }
 
-// handle calls the stage on a worker slot and times it.
-func (r *Runner) handle(ctx context.Context, h *held) ([]*Message, error) {
+// handle calls the stage on a worker slot and times it. A panicking stage
+// fails the attempt (transiently, so a bug that trips on one input ends in
+// the DLQ after its retries) instead of killing every key's work.
+func (r *Runner) handle(ctx context.Context, h *held) (outs []*Message, err error) {
 	r.acquire()
 	defer r.release()
 	start := time.Now()
-	outs, err := r.stage.Handle(ctx, h.in)
-	r.tel.handled(ctx, time.Since(start))
-	return outs, err
+	defer func() {
+		if p := recover(); p != nil {
+			outs, err = nil, fmt.Errorf("stage panicked: %v", p)
+		}
+		r.tel.handled(ctx, time.Since(start))
+	}()
+	return r.stage.Handle(ctx, h.in)
 }
 
 // publishAndAck stores every output, then acks the input. A publish that

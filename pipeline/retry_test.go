@@ -163,3 +163,18 @@ func TestPermanentErrorDeadLettersAtOnce(t *testing.T) {
 		t.Fatalf("the next message was not handled: %d outputs", len(outs))
 	}
 }
+
+// A panicking stage fails the attempt; it does not take the process down.
+func TestPanickingStageEndsInDLQ(t *testing.T) {
+	env := setup(t, true)
+	st := stageFunc{name: "panicky", fn: func(context.Context, *pipeline.Message) ([]*pipeline.Message, error) {
+		panic("nil map")
+	}}
+	start(t, env, testConfig(), st)
+	publish(t, env.JS, "in.a", "a", []byte("x"), nil)
+	natstest.Eventually(t, 10*time.Second, "input settled", func() bool { return settledAll(t, env.JS) })
+	dead := storedMsgs(t, env.JS, streams.DLQ)
+	if len(dead) != 1 || dead[0].Header.Get(streams.HeaderDLQError) != "stage panicked: nil map" {
+		t.Fatalf("want one dead letter naming the panic, got %d", len(dead))
+	}
+}
