@@ -80,3 +80,18 @@ func TestMetricsAreExported(t *testing.T) {
 		return seen["v1sync_ingest_changes_published"] && seen["v1sync_ingest_commit_to_puback_seconds"] && seen["v1sync_ingest_slot_lag_bytes"]
 	})
 }
+
+// Heartbeats write logical messages on an otherwise idle database, so the
+// server's keepalives advance and the slot follows (TestIdleSlotFollowsWAL
+// shows the following). A test_decoding slot makes the messages visible.
+func TestHeartbeatsAreEmitted(t *testing.T) {
+	r := newRig(t, pgtest.WithoutSample())
+	r.db.Exec(t, `SELECT pg_create_logical_replication_slot('heartbeat_probe', 'test_decoding')`)
+	r.cfg.HeartbeatInterval = 200 * time.Millisecond
+	r.start()
+	natstest.Eventually(t, 30*time.Second, "a heartbeat message in the WAL", func() bool {
+		var n int
+		r.db.QueryValue(t, &n, `SELECT count(*) FROM pg_logical_slot_peek_changes('heartbeat_probe', NULL, NULL) WHERE data LIKE '%'||$1||'%'`, HeartbeatPrefix)
+		return n > 0
+	})
+}
