@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/linuxfoundation/v1sync/pipeline"
@@ -59,21 +60,27 @@ func newHarness(t testing.TB, mutate func(*v2sim.Config)) *harness {
 // newClient signs with the simulator's key; the kid comes from its JWKS.
 func newClient(t testing.TB, env *natstest.Env, sim *v2sim.Sim, objects jetstream.KeyValue) *v2client.Client {
 	t.Helper()
-	key, err := auth.ParsePrivateKey(sim.SigningKeyPEM())
+	return clientFor(t, env.NC, sim.URL(), sim.SigningKeyPEM(), objects)
+}
+
+// clientFor builds the v2 client for a simulator at url (both services).
+func clientFor(t testing.TB, nc *nats.Conn, url string, keyPEM []byte, objects jetstream.KeyValue) *v2client.Client {
+	t.Helper()
+	key, err := auth.ParsePrivateKey(keyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
 	acfg := auth.DefaultConfig()
-	acfg.JWKSURL = sim.JWKSURL()
+	acfg.JWKSURL = url + "/.well-known/jwks"
 	signer, err := auth.NewSigner(context.Background(), acfg, key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tokens := auth.NewTokens(acfg, signer, auth.NewResolver(acfg, auth.NewObjectsDirectory(objects)))
 	vcfg := v2client.DefaultConfig()
-	vcfg.ProjectURL, vcfg.CommitteeURL = sim.ProjectURL(), sim.CommitteeURL()
-	vcfg.ProjectAudience, vcfg.CommitteeAudience = sim.Audiences()
-	c, err := v2client.New(vcfg, tokens, env.NC)
+	vcfg.ProjectURL, vcfg.CommitteeURL = url, url
+	vcfg.ProjectAudience, vcfg.CommitteeAudience = v2sim.AudienceProjects, v2sim.AudienceCommittees
+	c, err := v2client.New(vcfg, tokens, nc)
 	if err != nil {
 		t.Fatal(err)
 	}

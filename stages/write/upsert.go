@@ -78,6 +78,9 @@ func (s *Stage) create(ctx context.Context, e entity, in intent.Intent, recoveri
 	if t.UID == "" {
 		return fmt.Errorf("v2 create answered without a uid")
 	}
+	if afterCreate != nil {
+		afterCreate()
+	}
 	if err := e.storeMappings(ctx, in, t); err != nil {
 		return err
 	}
@@ -99,6 +102,10 @@ func (s *Stage) recoverConflict(ctx context.Context, e entity, in intent.Intent,
 	// Indexer events lag writes: the finder may see it on a later attempt.
 	return pipeline.Retry(fmt.Errorf("%w (not yet visible by natural key)", cause), s.cfg.ConflictRetryAfter)
 }
+
+// afterCreate runs between a successful POST and the mapping write; crash
+// tests set it to kill the process at the worst moment.
+var afterCreate func()
 
 func createBody(e entity, in intent.Intent) (map[string]any, error) {
 	base, err := fields(in.Base)
