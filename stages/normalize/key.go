@@ -22,10 +22,11 @@ var errUnresolvedDelete = errors.New("unresolved delete")
 func objectKey(t v1change.Table, ev v1change.Event) (key, id string, err error) {
 	if ev.Key != "" {
 		prefix, id := v1change.SplitObjectKey(ev.Key)
+		id = keyToken(id)
 		if prefix != t.Prefix() || !validID(id) {
 			return "", "", fmt.Errorf("key %q does not belong to %s", ev.Key, t.QualifiedName())
 		}
-		return ev.Key, id, nil
+		return v1change.ObjectKey(t.Schema, t.Name, id), id, nil
 	}
 	row := ev.Data
 	if ev.Action == v1change.Delete {
@@ -51,7 +52,17 @@ func objectKey(t v1change.Table, ev v1change.Event) (key, id string, err error) 
 // values) is not allowed in a KV key and becomes '_'; the row keeps it.
 func keyToken(s string) string { return strings.ReplaceAll(s, ":", "_") }
 
-// validID rejects what a KV key cannot hold.
+// validID accepts what a KV key token may hold (letters, digits, -, _, =,
+// /); the loader also refused dots, which would split the id.
 func validID(id string) bool {
-	return id != "" && !strings.ContainsAny(id, " \t\r\n.*>\x00") && !strings.HasPrefix(id, "$")
+	if id == "" {
+		return false
+	}
+	for _, r := range id {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '=' || r == '/'
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -194,6 +194,9 @@ func TestObjectKey(t *testing.T) {
 		{"delete with only the primary key", v1change.Event{Action: v1change.Delete, DataOld: map[string]any{"id": 1}}, "", true, false},
 		{"row not yet synced to Salesforce", v1change.Event{Action: v1change.Insert, Data: map[string]any{"sfid": nil}}, "", false, true},
 		{"invalid token", v1change.Event{Action: v1change.Insert, Data: map[string]any{"sfid": "a b"}}, "", true, false},
+		{"dot in id", v1change.Event{Action: v1change.Insert, Data: map[string]any{"sfid": "a.b"}}, "", true, false},
+		{"non-ASCII id", v1change.Event{Action: v1change.Insert, Data: map[string]any{"sfid": "aé"}}, "", true, false},
+		{"colon in event key", v1change.Event{Action: v1change.Delete, Key: "platform-community__c.u:slug"}, "platform-community__c.u_slug", false, false},
 	}
 	for _, c := range cases {
 		key, _, err := objectKey(tbl, c.ev)
