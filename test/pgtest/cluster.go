@@ -150,12 +150,35 @@ func (c *Cluster) prepareDir() error {
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	c.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	if err := searchableByOthers(filepath.Dir(c.Dir)); err != nil {
+		return err
+	}
 	return filepath.Walk(c.Dir, func(p string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
 		return os.Lchown(p, uid, gid)
 	})
+}
+
+// searchableByOthers checks that the unprivileged server user can reach dir.
+func searchableByOthers(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return fmt.Errorf("pgtest: %w", err)
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("pgtest: %s is not searchable by the unprivileged server user; put the cluster (or TMPDIR) under a world-searchable directory such as /tmp", d)
+		}
+		if d == filepath.Dir(d) {
+			return nil
+		}
+	}
 }
 
 func (c *Cluster) initdb() error {
