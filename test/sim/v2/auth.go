@@ -101,7 +101,13 @@ type identity struct {
 type verifier struct {
 	keys  keySource
 	mu    sync.Mutex
-	cache map[string]identity
+	cache map[tokenKey]identity
+}
+
+// tokenKey avoids building a new string per request for the cache lookup.
+type tokenKey struct {
+	audiences string
+	token     string
 }
 
 // keySource finds the public key a token's kid names.
@@ -121,14 +127,17 @@ func (s staticKey) key(kid string) (*rsa.PublicKey, error) {
 const maxCachedTokens = 10000
 
 func newVerifier(keys keySource) *verifier {
-	return &verifier{keys: keys, cache: make(map[string]identity)}
+	return &verifier{keys: keys, cache: make(map[tokenKey]identity)}
 }
 
 var errNoPrincipal = errors.New("principal claim is missing or empty")
 
 // verify accepts a token issued for any of audiences.
 func (v *verifier) verify(token string, audiences ...string) (identity, error) {
-	ck := strings.Join(audiences, ",") + " " + token
+	ck := tokenKey{token: token, audiences: audiences[0]}
+	if len(audiences) > 1 {
+		ck.audiences = strings.Join(audiences, ",")
+	}
 	v.mu.Lock()
 	id, ok := v.cache[ck]
 	v.mu.Unlock()

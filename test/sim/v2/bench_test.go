@@ -76,8 +76,8 @@ func BenchmarkPUT(b *testing.B) {
 	m.report(b, 2*b.N)
 }
 
-// BenchmarkBaselineHTTP is the floor on this machine: the same client
-// against a handler that only writes a fixed JSON body. The simulator's
+// BenchmarkBaselineHTTP is the floor on this machine: the same client and
+// request (token included) against a handler that only writes a fixed body. The simulator's
 // figures are meaningful relative to it (the machine is shared and noisy).
 func BenchmarkBaselineHTTP(b *testing.B) {
 	body := []byte(`{"uid":"00000000-0000-4000-8000-000000000000","slug":"x","name":"x","public":false}`)
@@ -87,13 +87,13 @@ func BenchmarkBaselineHTTP(b *testing.B) {
 		_, _ = w.Write(body)
 	}))
 	defer srv.Close()
-	hc := benchClient()
+	h := benchHarness(b) // the same client and token as the simulator gets
 	b.SetParallelism(32)
 	b.ResetTimer()
 	m := startMeter()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if st, _ := benchDo(b, hc, "GET", srv.URL+"/projects/x", "t", "", ""); st != 200 {
+			if st, _ := benchDo(b, h.hc, "GET", srv.URL+"/projects/"+missingUID, h.projTok, "", ""); st != 200 {
 				b.Errorf("status %d", st)
 			}
 		}
