@@ -196,6 +196,26 @@ func TestContractMemberRules(t *testing.T) {
 		{name: "omitted voting is accepted on a voting committee", want: 201, run: func(t *testing.T, h *harness) *resp {
 			return post(voting, map[string]any{"email": slug() + "@x.org", "organization": org})
 		}},
+		{name: "a member already at voting None may stay there after the committee turns voting", want: 200, run: func(t *testing.T, h *harness) *resp {
+			p := h.newProject(slug(), nil)
+			c := h.newCommittee(p, "turns voting", nil)
+			body := map[string]any{"email": slug() + "@x.org", "organization": org, "voting": map[string]any{}}
+			m := post(c, body).must(t, 201).str("uid")
+			h.settle(t, c, 1)
+			h.req("PUT", "/committees/"+c, map[string]any{"project_uid": p, "name": "turns voting", "category": "Board", "enable_voting": true},
+				"If-Match", h.etag("/committees/"+c)).must(t, 200)
+			mp := "/committees/" + c + "/members/" + m + "?v=1"
+			return h.req("PUT", mp, body, "If-Match", h.etag(mp))
+		}},
+		{name: "member PUT to an email already in the committee: 409", want: 409, shape: committeeShape("member with the same email already exists in the committee"), run: func(t *testing.T, h *harness) *resp {
+			other := post(f.committee, map[string]any{"email": slug() + "@x.org"}).must(t, 201).str("uid")
+			mp := "/committees/" + f.committee + "/members/" + other + "?v=1"
+			return h.req("PUT", mp, map[string]any{"email": f.slug + "@example.com"}, "If-Match", h.etag(mp))
+		}},
+		{name: "member PUT through another committee: 400", want: 400, shape: committeeShape("committee member does not belong to the requested committee"), run: func(t *testing.T, h *harness) *resp {
+			et := h.etag("/committees/" + f.committee + "/members/" + f.member + "?v=1")
+			return h.req("PUT", "/committees/"+voting+"/members/"+f.member+"?v=1", map[string]any{"email": "x@y.org"}, "If-Match", et)
+		}},
 		{name: "15-char SFID normalized to 18; non-SFID cleared; unknown SFID cleared", want: 201, run: func(t *testing.T, h *harness) *resp {
 			r := post(f.committee, map[string]any{"email": slug() + "@x.org", "organization": map[string]any{"id": "001Ab000001XyZq"}}).must(t, 201)
 			if got := r.body["organization"].(map[string]any)["id"]; got != "001Ab000001XyZqIAK" {
