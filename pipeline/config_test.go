@@ -1,6 +1,8 @@
 package pipeline_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,5 +60,23 @@ func TestDefaultKey(t *testing.T) {
 				t.Fatalf("DefaultKey = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// A consumer whose AckWait expires between keep-alives would redeliver every
+// held message; Run refuses it.
+func TestRunRefusesAckWaitShorterThanKeepAlive(t *testing.T) {
+	env := setup(t, false)
+	cfg := pipeline.DefaultConfig() // keep-alive every 10s; the test consumer's AckWait is 2s
+	r, err := pipeline.NewRunner(cfg, stageFunc{name: "mismatch", fn: passThrough}, env.JS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := env.JS.Consumer(context.Background(), inStream, consumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Run(context.Background(), cons); err == nil || !strings.Contains(err.Error(), "keep-alive") {
+		t.Fatalf("Run = %v, want a refusal naming the keep-alive period", err)
 	}
 }

@@ -15,6 +15,10 @@ import (
 // half-open. Run owns the runner's lifecycle: use it for one consumer, or
 // feed Dispatch yourself and call Shutdown.
 func (r *Runner) Run(ctx context.Context, cons jetstream.Consumer) error {
+	if err := r.checkAckWait(cons); err != nil {
+		r.Stop()
+		return errors.Join(err, r.Wait())
+	}
 	for {
 		cc, err := cons.Consume(r.Dispatch,
 			jetstream.PullMaxMessages(r.cfg.PullMaxMessages),
@@ -70,6 +74,24 @@ func (r *Runner) awaitHalfOpen(ctx context.Context) bool {
 		r.log.Warn().Str(FieldBreaker, "half-open").Msg("DLQ circuit breaker cooled down, pulling again")
 		return true
 	}
+}
+
+// checkAckWait refuses a consumer whose AckWait would expire between two
+// keep-alives: every held message would be redelivered while still held.
+func (r *Runner) checkAckWait(cons jetstream.Consumer) error {
+	info := cons.CachedInfo()
+	if info == nil || info.Config.AckWait == 0 {
+		return nil
+	}
+	got := info.Config.AckWait
+	if got <= r.cfg.KeepAliveEvery() {
+		return fmt.Errorf("pipeline: %s: consumer %s ack wait %s is not above the keep-alive period %s; set Config.AckWait to the consumer's",
+			r.Name(), info.Name, got, r.cfg.KeepAliveEvery())
+	}
+	if got != r.cfg.AckWait {
+		r.log.Warn().Dur(FieldTimeout, got).Msg("consumer ack wait differs from Config.AckWait")
+	}
+	return nil
 }
 
 func (r *Runner) consumeError(_ jetstream.ConsumeContext, err error) {
