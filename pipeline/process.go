@@ -38,8 +38,14 @@ func (r *Runner) try(h *held, attempt int, bo *backoff.BackOff) (time.Duration, 
 	ctx, span := r.tel.startSpan(r.handleCtx, h, attempt)
 	defer span.End()
 	outs, err := r.handle(ctx, h)
-	if err == nil {
+	switch {
+	case h.settled.Load():
+		return 0, false // shutdown gave up on this handler and handed the message back
+	case err == nil:
 		r.publishAndAck(ctx, h, outs)
+		return 0, false
+	case r.handleCtx.Err() != nil:
+		r.handBack(h, 0) // cancelled by shutdown: not the message's fault
 		return 0, false
 	}
 	r.tel.recordError(span, err)
