@@ -6,6 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/linuxfoundation/v1sync/pipeline"
 	"github.com/linuxfoundation/v1sync/stages/normalize"
 	"github.com/linuxfoundation/v1sync/stages/v1change"
@@ -33,7 +36,31 @@ func buildNormalize(d stageDeps) (pipeline.Stage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("normalize: open %s: %w", streams.BucketObjects, err)
 	}
-	return normalize.New(cfg, kv)
+	st, err := normalize.New(cfg, kv)
+	if err != nil {
+		return nil, err
+	}
+	if d.Meters != nil {
+		if err := observeNormalizeCounts(d.Meters, st); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// observeNormalizeCounts exports the stage's outcomes (written, skipped-*,
+// truncate-ignored, cas-conflict, ...) as normalize.outcomes{outcome}.
+func observeNormalizeCounts(mp metric.MeterProvider, st *normalize.Stage) error {
+	m := mp.Meter("github.com/linuxfoundation/v1sync/stages/normalize")
+	_, err := m.Int64ObservableCounter("normalize.outcomes",
+		metric.WithDescription("what the normalize stage did with each change, by outcome"),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			for outcome, n := range st.Counts() {
+				o.Observe(n, metric.WithAttributes(attribute.String("outcome", outcome)))
+			}
+			return nil
+		}))
+	return err
 }
 
 // parseTableSet reads a table set (v1change.ParseTableSpecs: known
