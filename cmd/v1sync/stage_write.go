@@ -18,6 +18,7 @@ const (
 	envWriteSkipNotifications = "V1SYNC_WRITE_SKIP_MEMBER_NOTIFICATIONS"
 	envWriteMaxStaleRetries   = "V1SYNC_WRITE_MAX_STALE_RETRIES"
 	envWriteConflictRetry     = "V1SYNC_WRITE_CONFLICT_RETRY_AFTER"
+	envWriteClaimLease        = "V1SYNC_WRITE_CLAIM_LEASE"
 )
 
 func init() { registerStage(streams.StageWrite, buildWrite) }
@@ -33,6 +34,9 @@ func buildWrite(d stageDeps) (pipeline.Stage, error) {
 		return nil, err
 	}
 	if err := setDuration(d, envWriteConflictRetry, &cfg.ConflictRetryAfter); err != nil {
+		return nil, err
+	}
+	if err := setDuration(d, envWriteClaimLease, &cfg.ClaimLease); err != nil {
 		return nil, err
 	}
 	v2, err := newV2Client(ctx, d)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 )
@@ -51,6 +52,9 @@ func New(cfg Config, tokens TokenSource, nc *nats.Conn) (*Client, error) {
 	tr.MaxIdleConnsPerHost = 256
 	return &Client{cfg: cfg, http: &http.Client{Timeout: cfg.Timeout, Transport: tr}, tokens: tokens, nc: nc}, nil
 }
+
+// Timeout is the bound on one HTTP call.
+func (c *Client) Timeout() time.Duration { return c.cfg.Timeout }
 
 func (c *Client) target(s Service) (base, audience string) {
 	if s == Projects {

@@ -104,6 +104,7 @@ func TestCommitteeCrashBetweenPostAndMappingAdopts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.leaseExpired()
 	// Retried as the runner would: the committee's indexer event may not be
 	// captured yet, in which case the POST answers 409 and the stage waits.
 	h.handleUntilDone(in)

@@ -21,11 +21,16 @@ type Config struct {
 	// ConflictRetryAfter is the delay asked for when v2 reports an object
 	// that the finders cannot see yet (indexer events lag writes).
 	ConflictRetryAfter time.Duration
+	// ClaimLease is how long a pending claim made by another worker is left
+	// alone: its create may still be in flight, and recovering it early
+	// could POST a second object. It must exceed the v2 HTTP timeout.
+	ClaimLease time.Duration
 }
 
 // DefaultConfig matches the prior art (notifications skipped).
 func DefaultConfig() Config {
-	return Config{SkipMemberNotifications: true, MaxStaleRetries: 5, ConflictRetryAfter: 2 * time.Second}
+	return Config{SkipMemberNotifications: true, MaxStaleRetries: 5, ConflictRetryAfter: 2 * time.Second,
+		ClaimLease: 30 * time.Second}
 }
 
 // Validate reports the first setting that cannot work.
@@ -34,8 +39,8 @@ func (c Config) Validate() error {
 	if c.MaxStaleRetries < 1 {
 		errs = append(errs, fmt.Errorf("write: max stale retries %d: want >= 1", c.MaxStaleRetries))
 	}
-	if c.ConflictRetryAfter <= 0 {
-		errs = append(errs, errors.New("write: conflict retry delay must be positive"))
+	if c.ConflictRetryAfter <= 0 || c.ClaimLease <= 0 {
+		errs = append(errs, errors.New("write: conflict retry delay and claim lease must be positive"))
 	}
 	return errors.Join(errs...)
 }

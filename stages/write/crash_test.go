@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/linuxfoundation/v1sync/pipeline"
 	"github.com/linuxfoundation/v1sync/stages/idmap"
 	"github.com/linuxfoundation/v1sync/stages/intent"
 	"github.com/linuxfoundation/v1sync/streams"
@@ -55,6 +56,12 @@ func TestSIGKILLBetweenPostAndMappingWrite(t *testing.T) {
 			if !h.entry(e.forwardKey(in)).Pending() {
 				t.Fatalf("forward key %s = %q, want the pending claim", e.forwardKey(in), h.entry(e.forwardKey(in)).Value)
 			}
+			// The killed worker's claim: this process waits out its lease.
+			if err := h.handle(in); err == nil || pipeline.IsPermanent(err) {
+				t.Fatalf("a fresh claim by a dead worker must be waited out, got %v", err)
+			}
+			h.leaseExpired()
+			defer func() { h.stage.now = time.Now }()
 			before := len(h.records(kindOf(in.Entity)))
 			h.handleUntilDone(in)
 			if n := len(h.records(kindOf(in.Entity))); n != before {

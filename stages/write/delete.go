@@ -22,7 +22,11 @@ func (s *Stage) delete(ctx context.Context, e entity, in intent.Intent, f forwar
 	case found && entry.Live():
 		t = e.parse(in, entry.Value)
 	case found && entry.Pending():
-		// A create may have reached v2; find it if the intent says how.
+		// A create may have reached v2, or still be in flight elsewhere;
+		// once it has settled, find it if the intent says how.
+		if err := s.claimSettled(fwd, f); err != nil {
+			return err
+		}
 		if t, err = s.findPending(ctx, e, in); err != nil {
 			return err
 		}

@@ -65,6 +65,10 @@ func newClient(t testing.TB, env *natstest.Env, sim *v2sim.Sim, objects jetstrea
 
 // clientFor builds the v2 client for a simulator at url (both services).
 func clientFor(t testing.TB, nc *nats.Conn, url string, keyPEM []byte, objects jetstream.KeyValue) *v2client.Client {
+	return clientWith(t, nc, url, keyPEM, objects, v2client.DefaultConfig().Timeout)
+}
+
+func clientWith(t testing.TB, nc *nats.Conn, url string, keyPEM []byte, objects jetstream.KeyValue, timeout time.Duration) *v2client.Client {
 	t.Helper()
 	key, err := auth.ParsePrivateKey(keyPEM)
 	if err != nil {
@@ -78,7 +82,7 @@ func clientFor(t testing.TB, nc *nats.Conn, url string, keyPEM []byte, objects j
 	}
 	tokens := auth.NewTokens(acfg, signer, auth.NewResolver(acfg, auth.NewObjectsDirectory(objects)))
 	vcfg := v2client.DefaultConfig()
-	vcfg.ProjectURL, vcfg.CommitteeURL = url, url
+	vcfg.ProjectURL, vcfg.CommitteeURL, vcfg.Timeout = url, url, timeout
 	vcfg.ProjectAudience, vcfg.CommitteeAudience = v2sim.AudienceProjects, v2sim.AudienceCommittees
 	c, err := v2client.New(vcfg, tokens, nc)
 	if err != nil {
@@ -124,6 +128,26 @@ func (h *harness) handleUntilDone(in intent.Intent) {
 		time.Sleep(d) // the runner's backoff, shortened; not synchronisation
 	}
 	h.t.Fatalf("handle %s rev %d: still failing: %v", in.Key, in.SourceRevision, err)
+}
+
+// shortLease rebuilds the stage with a short claim lease (and an HTTP
+// timeout to match), for tests where workers wait out each other's claims.
+func (h *harness) shortLease(lease time.Duration) {
+	h.t.Helper()
+	h.v2 = clientWith(h.t, h.env.NC, h.sim.URL(), h.sim.SigningKeyPEM(), h.objects, lease/2)
+	cfg := DefaultConfig()
+	cfg.ClaimLease = lease
+	st, err := New(cfg, Deps{V2: h.v2, Mappings: h.mappings, State: h.env.KV(h.t, streams.BucketState), SSO: h.sso})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.stage = st
+}
+
+// leaseExpired moves the stage's clock past the claim lease, as if the
+// worker that made a pending claim had died long ago.
+func (h *harness) leaseExpired() {
+	h.stage.now = func() time.Time { return time.Now().Add(h.stage.cfg.ClaimLease) }
 }
 
 func (h *harness) live(key string) string {

@@ -111,6 +111,7 @@ func TestMemberCrashBetweenPostAndMappingAdopts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.leaseExpired()
 	h.sim.ResetCalls()
 	h.mustHandle(in)
 	_, muid := idmap.SplitMemberSFIDValue(h.live(idmap.MemberSFIDKey(sfid)))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/linuxfoundation/v1sync/pipeline"
 	"github.com/linuxfoundation/v1sync/stages/idmap"
 	"github.com/linuxfoundation/v1sync/stages/v2client"
 	"github.com/linuxfoundation/v1sync/test/natstest"
@@ -201,6 +202,7 @@ func TestCrashBetweenPostAndMappingAdoptsProject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.leaseExpired()
 	h.sim.ResetCalls()
 	h.mustHandle(in)
 	if n := h.calls(v2sim.ProjectCreate, 201) + h.calls(v2sim.ProjectCreate, 409); n != 0 {
@@ -282,5 +284,28 @@ func TestSlugTakenByAnotherRecordIsPermanentConflict(t *testing.T) {
 	}
 	if n := len(h.records(v2sim.KindProject)); n != 2 {
 		t.Fatalf("%d projects, want ROOT + 1", n)
+	}
+}
+
+// A claim made moments ago by another worker may have its POST in flight:
+// the stage waits out the lease (Retry with the remaining time), no POST.
+func TestFreshForeignClaimIsWaitedOut(t *testing.T) {
+	h := newHarness(t, nil)
+	in := projectIntent(t, "a0P000000000011AAA", 1, projectBase(h.sim.RootUID(), "inflight", "In flight"), nil)
+	if _, err := h.ids.Claim(context.Background(), idmap.ProjectSFIDKey(in.V1ID)); err != nil {
+		t.Fatal(err)
+	}
+	err := h.handle(in)
+	d, ok := pipeline.RetryAfter(err)
+	if !ok || d <= 0 || d > h.stage.cfg.ClaimLease {
+		t.Fatalf("want a retry within the lease, got %v (%v)", err, d)
+	}
+	if n := h.calls(v2sim.ProjectCreate, 201); n != 0 {
+		t.Fatalf("%d POSTs while the claim is fresh", n)
+	}
+	h.leaseExpired()
+	h.mustHandle(in)
+	if h.live(idmap.ProjectSFIDKey(in.V1ID)) == "" || h.calls(v2sim.ProjectCreate, 201) != 1 {
+		t.Fatalf("after the lease: calls %+v", h.sim.Calls())
 	}
 }

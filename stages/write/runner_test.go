@@ -67,3 +67,66 @@ func TestRunnerDuplicatesAndOutOfOrderConverge(t *testing.T) {
 		t.Errorf("consumer not drained: %+v %v", info, err)
 	}
 }
+
+// Three runners share the durable consumer (as three write processes would
+// without partition groups, so one key may be in two of them at once):
+// creates and updates of the same keys, under 503s and lost answers, never
+// make a second v2 object.
+func TestThreeRunnersOnOneConsumerNoDuplicates(t *testing.T) {
+	h := newHarness(t, nil)
+	h.shortLease(2 * time.Second)
+	root := h.sim.RootUID()
+	for ep, f := range map[v2sim.Endpoint]v2sim.Fault{
+		v2sim.AllEndpoints:  {ErrorRate: 0.3},
+		v2sim.ProjectCreate: {ErrorRate: 0.2, FailPublishRate: 0.3},
+	} {
+		if err := h.sim.SetFault(ep, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const keys = 20
+	var intents []intent.Intent
+	for rev := uint64(1); rev <= 2; rev++ {
+		for k := range keys {
+			sfid := "p" + string(rune('a'+k))
+			intents = append(intents, projectIntent(t, sfid, rev, projectBase(root, "slug-"+sfid, "rev"), nil))
+		}
+	}
+	publishIntents(t, h.env, intents)
+
+	cfg := pipeline.DefaultConfig()
+	cfg.Backoff.Initial, cfg.Backoff.Max = 10*time.Millisecond, 100*time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 3)
+	for range 3 {
+		r, err := pipeline.NewRunner(cfg, h.stage, h.env.JS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cons, err := h.env.JS.Consumer(context.Background(), streams.V2Intents, streams.StageWrite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { stopped <- r.Run(ctx, cons) }()
+	}
+	cons, _ := h.env.JS.Consumer(context.Background(), streams.V2Intents, streams.StageWrite)
+	natstest.Eventually(t, 90*time.Second, "every intent acked", func() bool {
+		info, err := cons.Info(context.Background())
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+	})
+	cancel()
+	for range 3 {
+		if err := <-stopped; err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.sim.ClearFaults()
+	if n := len(h.records(v2sim.KindProject)); n != keys+1 {
+		t.Fatalf("%d projects, want ROOT + %d", n, keys)
+	}
+	for k := range keys {
+		if h.live(idmap.ProjectSFIDKey("p"+string(rune('a'+k)))) == "" {
+			t.Errorf("key %d unmapped", k)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
@@ -34,8 +36,9 @@ type Deps struct {
 }
 
 type deps struct {
-	v2  *v2client.Client
-	ids *idmap.IDMap
+	v2       *v2client.Client
+	ids      *idmap.IDMap
+	mappings jetstream.KeyValue
 }
 
 // Stage is the write stage.
@@ -47,6 +50,11 @@ type Stage struct {
 	log      zerolog.Logger
 	entities map[intent.Entity]entity
 	counts   Counts
+	// settled holds forward keys whose pending claim (by revision) this
+	// process made and whose create call has returned: a retry may recover
+	// them at once instead of waiting out the claim lease.
+	settled sync.Map
+	now     func() time.Time
 }
 
 // New returns the write stage.
@@ -57,8 +65,11 @@ func New(cfg Config, d Deps) (*Stage, error) {
 	if d.V2 == nil || d.Mappings == nil || d.State == nil {
 		return nil, fmt.Errorf("write: v2 client, mappings and state buckets are required")
 	}
-	shared := &deps{v2: d.V2, ids: idmap.New(d.Mappings)}
-	s := &Stage{cfg: cfg, deps: shared, guard: guard{kv: d.State}, sso: d.SSO, log: zerolog.Nop()}
+	if lease, timeout := cfg.ClaimLease, d.V2.Timeout(); lease < 2*timeout {
+		return nil, fmt.Errorf("write: claim lease %s must be at least twice the v2 HTTP timeout %s", lease, timeout)
+	}
+	shared := &deps{v2: d.V2, ids: idmap.New(d.Mappings), mappings: d.Mappings}
+	s := &Stage{cfg: cfg, deps: shared, guard: guard{kv: d.State}, sso: d.SSO, log: zerolog.Nop(), now: time.Now}
 	if d.Log != nil {
 		s.log = *d.Log
 	}
@@ -127,7 +138,8 @@ type keyState struct {
 // forwardEntry is the forward mapping; found is false when it has no value.
 type forwardEntry struct {
 	idmap.Entry
-	found bool
+	found   bool
+	created time.Time
 }
 
 // read fetches the guard and the forward mapping concurrently: two
@@ -140,8 +152,21 @@ func (s *Stage) read(ctx context.Context, in intent.Intent, e entity) (keyState,
 		defer close(done)
 		st.last, st.guardRev, gerr = s.guard.last(ctx, in.Key)
 	}()
-	entry, found, err := s.deps.ids.Get(ctx, e.forwardKey(in))
+	var err error
+	st.forward, err = s.forward(ctx, e.forwardKey(in))
 	<-done
-	st.forward = forwardEntry{Entry: entry, found: found}
 	return st, errors.Join(gerr, err)
+}
+
+// forward reads a forward mapping with its write time (for claim leases).
+func (s *Stage) forward(ctx context.Context, key string) (forwardEntry, error) {
+	e, err := s.deps.mappings.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return forwardEntry{}, nil
+	}
+	if err != nil {
+		return forwardEntry{}, fmt.Errorf("idmap get %s: %w", key, err)
+	}
+	return forwardEntry{Entry: idmap.Entry{Value: string(e.Value()), Revision: e.Revision()},
+		found: true, created: e.Created()}, nil
 }

@@ -39,21 +39,60 @@ func (s *Stage) upsert(ctx context.Context, e entity, in intent.Intent, f forwar
 		return e.storeMappings(ctx, in, t)
 	case found:
 		// Pending (or empty): a create may have reached v2 before a crash.
-		return s.create(ctx, e, in, true)
-	}
-	if _, err := s.deps.ids.Claim(ctx, fwd); err != nil {
-		if errors.Is(err, idmap.ErrClaimed) {
-			return pipeline.Retry(fmt.Errorf("forward key %s was claimed concurrently", fwd), 0)
+		if err := s.claimSettled(fwd, f); err != nil {
+			return err
 		}
+		rev, err := s.takeOver(ctx, fwd, f.Revision)
+		if err != nil {
+			return err
+		}
+		return s.create(ctx, e, in, rev, true)
+	}
+	rev, err := s.deps.ids.Claim(ctx, fwd)
+	if errors.Is(err, idmap.ErrClaimed) {
+		return pipeline.Retry(fmt.Errorf("forward key %s was claimed concurrently", fwd), 0)
+	}
+	if err != nil {
 		return err
 	}
-	return s.create(ctx, e, in, false)
+	return s.create(ctx, e, in, rev, false)
+}
+
+// takeOver renews a pending claim with CAS before a recovery: of several
+// workers that find the same settled claim, one wins and the others wait
+// out the renewed lease, so two creates of one record never overlap.
+func (s *Stage) takeOver(ctx context.Context, fwd string, rev uint64) (uint64, error) {
+	next, err := s.deps.mappings.Update(ctx, fwd, []byte(idmap.Pending), rev)
+	if isCASConflict(err) {
+		return 0, pipeline.Retry(fmt.Errorf("forward key %s was taken over concurrently", fwd), 0)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("idmap renew claim %s: %w", fwd, err)
+	}
+	return next, nil
+}
+
+// claimSettled says whether a pending claim may be recovered now: its create
+// call returned in this process, or the claim is older than the lease (any
+// create by the worker that made it has long finished or timed out).
+// Recovering a claim whose POST is still in flight could create a second
+// object where the service's uniqueness check is not atomic (project slugs).
+func (s *Stage) claimSettled(fwd string, f forwardEntry) error {
+	if rev, ok := s.settled.Load(fwd); ok && rev.(uint64) == f.Revision {
+		return nil
+	}
+	age := s.now().Sub(f.created)
+	if age >= s.cfg.ClaimLease {
+		return nil
+	}
+	return pipeline.Retry(fmt.Errorf("forward key %s is claimed by a create that may be in flight", fwd), s.cfg.ClaimLease-age)
 }
 
 // create POSTs the object once the forward key is claimed. When recovering
 // (the claim was already there) it first looks the object up by natural key
 // and adopts it, so a lost response never yields a second v2 object.
-func (s *Stage) create(ctx context.Context, e entity, in intent.Intent, recovering bool) error {
+func (s *Stage) create(ctx context.Context, e entity, in intent.Intent, claim uint64, recovering bool) error {
+	fwd := e.forwardKey(in)
 	body, err := createBody(e, in)
 	if err != nil {
 		return pipeline.Permanent(pipeline.WithReason(err, "malformed"))
@@ -68,6 +107,7 @@ func (s *Stage) create(ctx context.Context, e entity, in intent.Intent, recoveri
 		}
 	}
 	resp, err := s.deps.v2.Post(ctx, e.service(), e.createPath(in), in.Principal, e.headers(opCreate), body)
+	s.settled.Store(fwd, claim)
 	if v2client.Is(err, v2client.Conflict) {
 		return s.recoverConflict(ctx, e, in, body, err)
 	}
@@ -84,6 +124,7 @@ func (s *Stage) create(ctx context.Context, e entity, in intent.Intent, recoveri
 	if err := e.storeMappings(ctx, in, t); err != nil {
 		return err
 	}
+	s.settled.Delete(fwd)
 	s.counts.Created.Add(1)
 	s.writeBackSSO(ctx, in, resp)
 	return nil
@@ -147,6 +188,7 @@ func (s *Stage) adopt(ctx context.Context, e entity, in intent.Intent, t target)
 	if err := e.storeMappings(ctx, in, t); err != nil {
 		return err
 	}
+	s.settled.Delete(e.forwardKey(in))
 	s.counts.Adopted.Add(1)
 	return s.update(ctx, e, in, t)
 }
@@ -160,8 +202,10 @@ func (s *Stage) move(ctx context.Context, e entity, in intent.Intent, old target
 	if err := s.deps.ids.Tombstone(ctx, idmap.MemberUIDKey(old.UID), idmap.MemberRecordKey(old.UID)); err != nil {
 		return err
 	}
-	if err := s.deps.ids.Put(ctx, e.forwardKey(in), idmap.Pending); err != nil {
-		return err
+	rev, err := s.deps.mappings.Put(ctx, e.forwardKey(in), []byte(idmap.Pending))
+	if err != nil {
+		return fmt.Errorf("idmap put %s: %w", e.forwardKey(in), err)
 	}
-	return s.create(ctx, e, in, true)
+	s.settled.Store(e.forwardKey(in), rev)
+	return s.create(ctx, e, in, rev, true)
 }
