@@ -83,10 +83,12 @@ func (b *Backfill) Run(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("backfill: connect to v1 database: %w", err)
 	}
 	defer conn.Release()
-	// Timestamps are compared and decoded in UTC, as Heroku Connect stores them.
+	// Timestamps are compared and decoded in UTC, as Heroku Connect stores
+	// them; the pooled connection gets its own zone back afterwards.
 	if _, err := conn.Exec(ctx, "SET TIME ZONE 'UTC'"); err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("backfill: set time zone: %w", err)
 	}
+	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "RESET TIME ZONE") }()
 	kv, err := b.js.KeyValue(ctx, streams.BucketState)
 	if err != nil {
 		return Result{}, fmt.Errorf("backfill: open %s: %w", streams.BucketState, err)
