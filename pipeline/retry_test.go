@@ -178,3 +178,65 @@ func TestPanickingStageEndsInDLQ(t *testing.T) {
 		t.Fatalf("want one dead letter naming the panic, got %d", len(dead))
 	}
 }
+
+// A dead letter the DLQ cannot store hands the message back instead of
+// terminating it; once the DLQ is back the message lands there once.
+func TestUnstorableDeadLetterIsHandedBack(t *testing.T) {
+	env := setup(t, true)
+	if err := env.JS.DeleteStream(context.Background(), streams.DLQ); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	st := stageFunc{name: "nodlq", fn: func(context.Context, *pipeline.Message) ([]*pipeline.Message, error) {
+		calls.Add(1)
+		return nil, pipeline.Permanent(errors.New("malformed"))
+	}}
+	start(t, env, testConfig(), st)
+	publish(t, env.JS, "in.a", "a", []byte("x"), nil)
+	natstest.Eventually(t, 10*time.Second, "redelivered after the failed dead letter", func() bool { return calls.Load() >= 2 })
+	if info := consumerInfo(t, env.JS); info.NumAckPending != 1 {
+		t.Fatalf("message settled without a stored dead letter: ack pending %d", info.NumAckPending)
+	}
+	env.Provision(t, streams.Config{})
+	natstest.Eventually(t, 10*time.Second, "dead-lettered once the DLQ is back", func() bool { return settledAll(t, env.JS) })
+	if n := streamMsgs(t, env.JS, streams.DLQ); n != 1 {
+		t.Fatalf("%d dead letters, want 1", n)
+	}
+}
+
+type keyedStage struct{ stageFunc }
+
+// Key orders by the body, ignoring subject and headers.
+func (keyedStage) Key(in *pipeline.Message) string { return string(in.Data[:1]) }
+
+// A stage's Keyer decides the lanes: messages of one Key never overlap even
+// when subjects and headers differ.
+func TestKeyerChoosesTheLane(t *testing.T) {
+	env := setup(t, false)
+	log := newOrderLog()
+	st := keyedStage{stageFunc{name: "keyed", fn: func(_ context.Context, in *pipeline.Message) ([]*pipeline.Message, error) {
+		key := string(in.Data[:1])
+		defer log.enter(key)()
+		time.Sleep(time.Millisecond) // simulated work, not synchronisation
+		n, _ := strconv.Atoi(string(in.Data[1:]))
+		log.record(key, n)
+		return nil, nil
+	}}}
+	start(t, env, testConfig(), st)
+	for i := range 20 {
+		for _, k := range []string{"a", "b"} {
+			publish(t, env.JS, fmt.Sprintf("in.%s.%d", k, i), fmt.Sprint(i), []byte(k+strconv.Itoa(i)), nil)
+		}
+	}
+	natstest.Eventually(t, 10*time.Second, "all handled", func() bool { return log.total() == 40 })
+	if log.overlap.Load() != 0 {
+		t.Errorf("%d handlers overlapped within one Key", log.overlap.Load())
+	}
+	for k, seen := range log.seen {
+		for i, n := range seen {
+			if n != i {
+				t.Fatalf("key %s handled %v out of order", k, seen)
+			}
+		}
+	}
+}
