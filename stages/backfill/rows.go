@@ -92,9 +92,14 @@ func (r *tableReader) chunk(ctx context.Context, afterPK string, since *time.Tim
 		return nil, fmt.Errorf("backfill: read %s: %w", r.t.QualifiedName(), err)
 	}
 	defer rows.Close()
-	var out []row
+	fields := rows.FieldDescriptions()
+	cols := make([]string, len(fields)) // shared by the chunk's rows
+	for i, f := range fields {
+		cols[i] = f.Name
+	}
+	out := make([]row, 0, limit)
 	for rows.Next() {
-		rw, err := r.decodeRow(rows.FieldDescriptions(), rows.RawValues())
+		rw, err := r.decodeRow(fields, cols, rows.RawValues())
 		if err != nil {
 			return nil, err
 		}
@@ -106,14 +111,14 @@ func (r *tableReader) chunk(ctx context.Context, afterPK string, since *time.Tim
 	return out, nil
 }
 
-func (r *tableReader) decodeRow(fields []pgconn.FieldDescription, raw [][]byte) (row, error) {
-	rw := row{cols: make([]string, len(fields)), vals: make([]any, len(fields))}
+func (r *tableReader) decodeRow(fields []pgconn.FieldDescription, cols []string, raw [][]byte) (row, error) {
+	rw := row{cols: cols, vals: make([]any, len(fields))}
 	for i, f := range fields {
 		v, err := r.value(f.DataTypeOID, raw[i])
 		if err != nil {
 			return row{}, fmt.Errorf("backfill: %s column %s: %w", r.t.QualifiedName(), f.Name, err)
 		}
-		rw.cols[i], rw.vals[i] = f.Name, v
+		rw.vals[i] = v
 		switch f.Name {
 		case r.t.PrimaryKey:
 			rw.pk = string(raw[i])
