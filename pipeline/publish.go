@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
+	"time"
 	"strings"
 
 	"github.com/nats-io/nats.go"
@@ -32,10 +34,20 @@ func (r *Runner) outputs(ctx context.Context, h *held, outs []*Message) []*nats.
 // slot: waiting for a PubAck costs no CPU, and MaxHeld already bounds how
 // many messages can wait at once.
 func (r *Runner) publish(m *nats.Msg) error {
-	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.PublishTimeout)
-	defer cancel()
-	_, err := r.js.PublishMsg(ctx, m)
-	return err
+	f, err := r.js.PublishMsgAsync(m)
+	if err != nil {
+		return err
+	}
+	t := time.NewTimer(r.cfg.PublishTimeout)
+	defer t.Stop()
+	select {
+	case <-f.Ok():
+		return nil
+	case err := <-f.Err():
+		return err
+	case <-t.C:
+		return fmt.Errorf("no PubAck within %s", r.cfg.PublishTimeout)
+	}
 }
 
 // publishDirectives are NATS headers that instruct the server on publish.
