@@ -3,8 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"time"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
