@@ -14,8 +14,10 @@ import (
 // head of its key's lane.
 func (r *Runner) process(h *held) {
 	var bo backoff.BackOff // made on the first failure: most messages never need one
-	// attempt counts every call of the handler for this message, over
-	// earlier deliveries (each of which made one attempt) and this one.
+	// attempt counts calls of the handler for this message: one per earlier
+	// delivery plus this delivery's in-place retries. In-place retries of an
+	// earlier delivery (before a restart) are not remembered, so a restart
+	// can only grant extra attempts, never fewer.
 	for attempt := max(int(h.in.Deliveries), 1); ; attempt++ {
 		if r.stopping() {
 			r.handBack(h, 0)
