@@ -2,6 +2,14 @@
 // and committee services, keeping the v1-mappings ID map in step, so that one
 // v1 record maps to exactly one v2 object whatever the redeliveries, crashes
 // and races.
+//
+// Per intent: a version guard in v1sync-state drops revisions at or below
+// the last applied one. A create first claims the forward ID-map key (KV
+// Create); a claim left pending by a crash or a lost answer is taken over
+// with CAS once its lease has passed, and the object is found by natural key
+// and adopted before any second POST. An update starts from the current v2
+// object (v2-only fields survive the full-replacement PUT), skips unchanged
+// content, and re-reads on a stale ETag. A delete tombstones the mappings.
 package write
 
 import (

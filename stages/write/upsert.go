@@ -15,39 +15,17 @@ import (
 // upsert routes on the forward mapping: tombstone -> skip, live -> update,
 // pending -> recover a possibly lost create, none -> claim and create.
 func (s *Stage) upsert(ctx context.Context, e entity, in intent.Intent, f forwardEntry, sameContent bool) error {
-	fwd := e.forwardKey(in)
-	entry, found := f.Entry, f.found
 	switch {
-	case found && entry.Tombstoned():
+	case f.found && f.Tombstoned():
 		s.counts.TombstoneSkipped.Add(1)
 		return nil
-	case found && entry.Live():
-		t := e.parse(in, entry.Value)
-		if in.Entity == intent.CommitteeMember && in.CommitteeUID != "" && t.CommitteeUID != in.CommitteeUID {
-			return s.move(ctx, e, in, t)
-		}
-		if sameContent {
-			s.counts.Unchanged.Add(1)
-			return nil
-		}
-		if err := s.update(ctx, e, in, t); err != nil {
-			return err
-		}
-		// As the prior art, rewrite the mappings: their values carry parent
-		// and contact SFIDs that may have changed, and legacy member values
-		// get the current format.
-		return e.storeMappings(ctx, in, t)
-	case found:
+	case f.found && f.Live():
+		return s.updateMapped(ctx, e, in, e.parse(in, f.Value), sameContent)
+	case f.found:
 		// Pending (or empty): a create may have reached v2 before a crash.
-		if err := s.claimSettled(fwd, f); err != nil {
-			return err
-		}
-		rev, err := s.takeOver(ctx, fwd, f.Revision)
-		if err != nil {
-			return err
-		}
-		return s.create(ctx, e, in, rev, true)
+		return s.recoverClaim(ctx, e, in, f)
 	}
+	fwd := e.forwardKey(in)
 	rev, err := s.deps.ids.Claim(ctx, fwd)
 	if errors.Is(err, idmap.ErrClaimed) {
 		return pipeline.Retry(fmt.Errorf("forward key %s was claimed concurrently", fwd), 0)
@@ -56,6 +34,38 @@ func (s *Stage) upsert(ctx context.Context, e entity, in intent.Intent, f forwar
 		return err
 	}
 	return s.create(ctx, e, in, rev, false)
+}
+
+// updateMapped updates an object the ID map knows.
+func (s *Stage) updateMapped(ctx context.Context, e entity, in intent.Intent, t target, sameContent bool) error {
+	if in.Entity == intent.CommitteeMember && t.CommitteeUID != in.CommitteeUID {
+		return s.move(ctx, e, in, t)
+	}
+	if sameContent {
+		s.counts.Unchanged.Add(1)
+		return nil
+	}
+	if err := s.update(ctx, e, in, t); err != nil {
+		return err
+	}
+	// As the prior art, rewrite the mappings: their values carry parent and
+	// contact SFIDs that may have changed, and legacy member values get the
+	// current format.
+	return e.storeMappings(ctx, in, t)
+}
+
+// recoverClaim takes over a settled pending claim and finds or creates the
+// object.
+func (s *Stage) recoverClaim(ctx context.Context, e entity, in intent.Intent, f forwardEntry) error {
+	fwd := e.forwardKey(in)
+	if err := s.claimSettled(fwd, f); err != nil {
+		return err
+	}
+	rev, err := s.takeOver(ctx, fwd, f.Revision)
+	if err != nil {
+		return err
+	}
+	return s.create(ctx, e, in, rev, true)
 }
 
 // takeOver renews a pending claim with CAS before a recovery: of several
