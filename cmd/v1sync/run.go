@@ -32,7 +32,7 @@ func (r *runOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.httpAddr, "http-addr", "", "health and metrics address (default :8080, or 127.0.0.1:8080 with the embedded server)")
 	fs.BoolVar(&r.provision, "provision", false, "provision the topology before starting (always done with the embedded server)")
 	fs.BoolVar(&r.group, "group", false, "run consumer stages as members of their consumer group, so several processes can share a stage (provision --group-stages first)")
-	fs.IntVar(&r.workers, "workers", pipeline.DefaultConfig().Workers, "concurrent handlers per stage (different keys)")
+	fs.IntVar(&r.workers, "workers", 0, "concurrent handlers per stage (different keys); 0: each stage's own default")
 	fs.DurationVar(&r.shutdown, "shutdown-timeout", 25*time.Second, "on SIGTERM, how long to wait for in-flight work before exiting")
 }
 
@@ -80,8 +80,8 @@ func parseRun(c *cli, args []string) (runOptions, []string, error) {
 	if err := c.parse(fs, args); err != nil {
 		return ro, nil, err
 	}
-	if ro.shutdown < time.Second || ro.workers < 1 {
-		return ro, nil, usageErrorf("--shutdown-timeout %s, --workers %d: want at least 1s and 1", ro.shutdown, ro.workers)
+	if ro.shutdown < time.Second || ro.workers < 0 {
+		return ro, nil, usageErrorf("--shutdown-timeout %s, --workers %d: want at least 1s and 0 or more", ro.shutdown, ro.workers)
 	}
 	names, err := selectStages(ro.stages)
 	return ro, names, err

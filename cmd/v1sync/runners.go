@@ -69,12 +69,22 @@ func buildStage(name string, d stageDeps, ro runOptions, h *pipeline.Health, bas
 	return consumerWorker(st, d, ro, h, base)
 }
 
-// runnerConfig is the runtime's default tuned by the run flags; the runner
-// gets most of the shutdown bound, the rest covers closing the connection.
-func runnerConfig(ro runOptions, ackWait time.Duration) pipeline.Config {
+// stageRunnerConfigs holds the runner defaults of stages tuned for their
+// load (set in stage_<name>.go); the others get pipeline.DefaultConfig.
+var stageRunnerConfigs = map[string]func() pipeline.Config{}
+
+// runnerConfig is the stage's runner default tuned by the run flags; the
+// runner gets most of the shutdown bound, the rest covers closing the
+// connection.
+func runnerConfig(stage string, ro runOptions, ackWait time.Duration) pipeline.Config {
 	cfg := pipeline.DefaultConfig()
-	cfg.Workers = ro.workers
-	cfg.MaxHeld = max(cfg.MaxHeld, ro.workers)
+	if tuned, ok := stageRunnerConfigs[stage]; ok {
+		cfg = tuned()
+	}
+	if ro.workers > 0 {
+		cfg.Workers = ro.workers
+		cfg.MaxHeld = max(cfg.MaxHeld, ro.workers)
+	}
 	cfg.AckWait = ackWait
 	cfg.ShutdownTimeout = ro.shutdown * 4 / 5
 	return cfg
@@ -87,7 +97,7 @@ func consumerWorker(st pipeline.Stage, d stageDeps, ro runOptions, h *pipeline.H
 	if !ok {
 		return stageWorker{}, errors.New("the topology declares no consumer for it")
 	}
-	r, err := pipeline.NewRunner(runnerConfig(ro, spec.Config.AckWait), st, d.JS,
+	r, err := pipeline.NewRunner(runnerConfig(st.Name(), ro, spec.Config.AckWait), st, d.JS,
 		pipeline.WithLogger(log), pipeline.WithMeterProvider(d.Meters))
 	if err != nil {
 		return stageWorker{}, err
@@ -109,7 +119,7 @@ func groupWorker(st pipeline.Stage, spec streams.GroupSpec, d stageDeps, ro runO
 	gc := pipeline.DefaultGroupConfig()
 	gc.Stream, gc.Stage, gc.Log = spec.Stream, spec.Stage, log
 	gc.MaxDeliver = d.Topology.MaxDeliver
-	cfg := runnerConfig(ro, gc.AckWait)
+	cfg := runnerConfig(st.Name(), ro, gc.AckWait)
 	gc.Prefetch = cfg.PullMaxMessages
 	gc.MaxAckPending = cfg.MaxHeld + gc.Prefetch
 	// Leaving the group drains the runner first, so it needs the longer bound.

@@ -19,7 +19,10 @@ import (
 // the prior art's five tables.
 const envNormalizeTables = "V1SYNC_NORMALIZE_TABLES"
 
-func init() { registerStage(streams.StageNormalize, buildNormalize) }
+func init() {
+	registerStage(streams.StageNormalize, buildNormalize)
+	stageRunnerConfigs[streams.StageNormalize] = normalize.RunnerConfig
+}
 
 func buildNormalize(d stageDeps) (pipeline.Stage, error) {
 	cfg := normalize.DefaultConfig()

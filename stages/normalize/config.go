@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/linuxfoundation/v1sync/pipeline"
+
 	"github.com/linuxfoundation/v1sync/stages/v1change"
 )
 
@@ -17,11 +19,15 @@ type Config struct {
 	// normalize pod during a rebalance, an operator) touched the key, so a
 	// few attempts suffice; after that the runner retries with backoff.
 	MaxCASAttempts int
+	// LastWritesBytes bounds the values remembered as each key's last
+	// write (lastWrites), which spare the read before the next write of a
+	// busy key. Zero turns it off.
+	LastWritesBytes int
 }
 
 // DefaultConfig captures the prior art's table set.
 func DefaultConfig() Config {
-	return Config{Tables: v1change.DefaultTables(), MaxCASAttempts: 5}
+	return Config{Tables: v1change.DefaultTables(), MaxCASAttempts: 5, LastWritesBytes: 16 << 20}
 }
 
 // Validate reports every setting that cannot work.
@@ -43,6 +49,9 @@ func (c Config) Validate() error {
 	if c.MaxCASAttempts < 1 || c.MaxCASAttempts > 100 {
 		errs = append(errs, fmt.Errorf("normalize: max CAS attempts %d: want 1 to 100", c.MaxCASAttempts))
 	}
+	if c.LastWritesBytes < 0 {
+		errs = append(errs, fmt.Errorf("normalize: last writes bytes %d: want 0 or more", c.LastWritesBytes))
+	}
 	return errors.Join(errs...)
 }
 
@@ -51,4 +60,18 @@ func validateTable(t v1change.Table) error {
 		return fmt.Errorf("normalize: table %q: schema, name and key column are required", t.QualifiedName())
 	}
 	return nil
+}
+
+// RunnerConfig is the runner's default tuned for this stage. A change costs
+// two KV round trips (read, CAS write) and almost no CPU, so throughput is
+// the number of changes in flight divided by the round-trip time: more
+// workers and a prefetch to feed them. Keys are still handled one change at
+// a time, and MaxHeld plus the prefetch stays under the consumer's
+// MaxAckPending.
+func RunnerConfig() pipeline.Config {
+	c := pipeline.DefaultConfig()
+	c.Workers = 64
+	c.PullMaxMessages = 128
+	c.MaxHeld = 512
+	return c
 }

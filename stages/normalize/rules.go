@@ -73,6 +73,9 @@ const (
 	ackTruncate     verdict = "truncate-ignored"
 	deleteRecovered verdict = "delete-recovered"
 	casConflict     verdict = "cas-conflict"
+	// staleGuess: a write against the key's remembered state lost its CAS;
+	// the change is then decided on a fresh read.
+	staleGuess verdict = "cas-conflict-unread"
 )
 
 // upsertVerdict applies the rules for INSERT, UPDATE and backfill READ.

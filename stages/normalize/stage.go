@@ -30,9 +30,10 @@ const (
 
 // Stage is the normalize stage.
 type Stage struct {
-	cfg Config
-	kv  jetstream.KeyValue
-	now func() time.Time
+	cfg     Config
+	kv      jetstream.KeyValue
+	now     func() time.Time
+	written *lastWrites
 
 	mu     sync.Mutex
 	counts map[verdict]int64
@@ -43,7 +44,8 @@ func New(cfg Config, kv jetstream.KeyValue) (*Stage, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Stage{cfg: cfg, kv: kv, now: time.Now, counts: map[verdict]int64{}}, nil
+	return &Stage{cfg: cfg, kv: kv, now: time.Now, counts: map[verdict]int64{},
+		written: newLastWrites(cfg.LastWritesBytes)}, nil
 }
 
 // Name implements pipeline.Stage.
@@ -84,8 +86,15 @@ func (s *Stage) Handle(ctx context.Context, in *pipeline.Message) ([]*pipeline.M
 	return nil, nil
 }
 
-// apply runs read-decide-write until the CAS write lands or the bound is hit.
+// apply writes the change against the key's known state when there is one
+// (unread), else runs read-decide-write until the CAS write lands or the
+// bound is hit.
 func (s *Stage) apply(ctx context.Context, t v1change.Table, ev v1change.Event, key, id string) error {
+	if cur, ok := s.known(ev, key); ok {
+		if done, err := s.writeUnread(ctx, t, ev, key, id, cur); done || err != nil {
+			return err
+		}
+	}
 	for range s.cfg.MaxCASAttempts {
 		cur, err := s.load(ctx, key)
 		if err != nil {
@@ -108,6 +117,37 @@ func (s *Stage) apply(ctx context.Context, t v1change.Table, ev v1change.Event, 
 		return nil
 	}
 	return pipeline.Retry(fmt.Errorf("%d CAS conflicts in a row", s.cfg.MaxCASAttempts), 0)
+}
+
+// known returns the key's state without reading it: this stage's last
+// write of the key, or, for an INSERT, absent (the row is new in v1). Both
+// are guesses that the CAS write verifies.
+func (s *Stage) known(ev v1change.Event, key string) (stored, bool) {
+	if w, ok := s.written.get(key); ok {
+		return decodeStored(w.rev, w.value), true
+	}
+	return stored{}, ev.Action == v1change.Insert
+}
+
+// writeUnread applies the change against a guessed state. It reports false
+// when the change must be decided on a fresh read instead: the guess was
+// stale (CAS conflict), or it called for a skip, since skips are decided
+// only on what the bucket holds.
+func (s *Stage) writeUnread(ctx context.Context, t v1change.Table, ev v1change.Event, key, id string, cur stored) (bool, error) {
+	row, v := s.plan(t, ev, id, cur)
+	if row == nil {
+		return false, nil
+	}
+	err := s.write(ctx, key, row, cur)
+	if isConflict(err) {
+		s.count(staleGuess)
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("write: %w", err)
+	}
+	s.count(v)
+	return true, nil
 }
 
 // plan returns the value to write, or nil and why nothing is written.
@@ -139,17 +179,26 @@ func (s *Stage) load(ctx context.Context, key string) (stored, error) {
 	return decodeStored(e.Revision(), e.Value()), nil
 }
 
+// write stores row with a CAS on cur's revision and remembers it as the
+// key's last write; a failed write forgets the key, whose state is then
+// unknown.
 func (s *Stage) write(ctx context.Context, key string, row map[string]any, cur stored) error {
 	data, err := json.Marshal(row)
 	if err != nil {
 		return pipeline.Permanent(pipeline.WithReason(fmt.Errorf("encode row: %w", err), ReasonMalformed))
 	}
+	var rev uint64
 	if !cur.exists {
-		_, err = s.kv.Create(ctx, key, data)
+		rev, err = s.kv.Create(ctx, key, data)
+	} else {
+		rev, err = s.kv.Update(ctx, key, data, cur.rev)
+	}
+	if err != nil {
+		s.written.drop(key)
 		return err
 	}
-	_, err = s.kv.Update(ctx, key, data, cur.rev)
-	return err
+	s.written.put(key, lastWrite{rev: rev, value: data})
+	return nil
 }
 
 // isConflict tells a lost CAS race. A stale Update matches
