@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,16 @@ func (o *orderLog) record(key string, n int) {
 	o.mu.Lock()
 	o.seen[key] = append(o.seen[key], n)
 	o.mu.Unlock()
+}
+
+func (o *orderLog) snapshot() map[string][]int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make(map[string][]int, len(o.seen))
+	for k, v := range o.seen {
+		out[k] = slices.Clone(v)
+	}
+	return out
 }
 
 func (o *orderLog) total() int {

@@ -15,8 +15,12 @@ import (
 )
 
 // Cancelling Run finishes in-flight handlers, hands the rest back in key
-// order, and returns; a new runner then finishes everything, in order,
-// without losing or duplicating an output.
+// order, and returns; a new runner then finishes everything without losing
+// or duplicating an output. Order holds within each runner's life; across
+// the restart the server may interleave handed-back and never-delivered
+// messages of a key (its redelivery order is not the nak order), which is
+// why stages are version-aware (normalize's timestamps, write's revision
+// guard). The test logs such reorders rather than asserting them away.
 func TestGracefulShutdownLosesNothing(t *testing.T) {
 	const keys, perKey = 5, 10
 	env := setup(t, true)
@@ -47,6 +51,12 @@ func TestGracefulShutdownLosesNothing(t *testing.T) {
 		t.Fatalf("Run did not return within the shutdown bound %s", cfg.ShutdownTimeout)
 	}
 	handledBefore := log.total()
+	before := log.snapshot()
+	for key, seen := range before {
+		if !slices.IsSorted(seen) {
+			t.Errorf("key %s handled out of order before the shutdown: %v", key, seen)
+		}
+	}
 	if handledBefore == keys*perKey {
 		t.Log("everything finished before the shutdown; nothing was handed back")
 	}
@@ -56,9 +66,12 @@ func TestGracefulShutdownLosesNothing(t *testing.T) {
 	if n := streamMsgs(t, env.JS, outStream); n != keys*perKey {
 		t.Fatalf("%d outputs stored, want %d", n, keys*perKey)
 	}
-	for key, seen := range log.seen {
+	for key, seen := range log.snapshot() {
+		if got := slices.Compact(slices.Sorted(slices.Values(seen))); len(got) != perKey {
+			t.Errorf("key %s: handled %v, want each of %d messages", key, seen, perKey)
+		}
 		if !slices.IsSorted(slices.Compact(slices.Clone(seen))) {
-			t.Errorf("key %s handled out of order across the restart: %v", key, seen)
+			t.Logf("key %s reordered across the restart: %v", key, seen)
 		}
 	}
 	t.Logf("handled %d before the shutdown, %d in all", handledBefore, log.total())
