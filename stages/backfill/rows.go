@@ -2,15 +2,14 @@ package backfill
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/linuxfoundation/v1sync/stages/pgvalue"
 	"github.com/linuxfoundation/v1sync/stages/v1change"
 )
 
@@ -20,7 +19,7 @@ type tableReader struct {
 	conn   *pgx.Conn
 	t      v1change.Table
 	pkType string
-	types  *pgtype.Map
+	values *pgvalue.Decoder
 }
 
 // row is one read row in the form the change event carries.
@@ -42,7 +41,7 @@ func newTableReader(ctx context.Context, conn *pgx.Conn, t v1change.Table) (*tab
 	if err != nil {
 		return nil, fmt.Errorf("backfill: primary key %s of %s: %w", t.PrimaryKey, t.QualifiedName(), err)
 	}
-	return &tableReader{conn: conn, t: t, pkType: pkType, types: pgtype.NewMap()}, nil
+	return &tableReader{conn: conn, t: t, pkType: pkType, values: pgvalue.NewDecoder()}, nil
 }
 
 // where is the shared filter of chunk and count queries: after the cursor
@@ -114,7 +113,7 @@ func (r *tableReader) chunk(ctx context.Context, afterPK string, since *time.Tim
 func (r *tableReader) decodeRow(fields []pgconn.FieldDescription, cols []string, raw [][]byte) (row, error) {
 	rw := row{cols: cols, vals: make([]any, len(fields))}
 	for i, f := range fields {
-		v, err := r.value(f.DataTypeOID, raw[i])
+		v, err := r.values.Decode(f.DataTypeOID, raw[i])
 		if err != nil {
 			return row{}, fmt.Errorf("backfill: %s column %s: %w", r.t.QualifiedName(), f.Name, err)
 		}
@@ -133,37 +132,6 @@ func (r *tableReader) decodeRow(fields []pgconn.FieldDescription, cols []string,
 		return row{}, fmt.Errorf("backfill: %s row without primary key %s", r.t.QualifiedName(), r.t.PrimaryKey)
 	}
 	return rw, nil
-}
-
-// value decodes one text-format column the way capture decodes pgoutput
-// text: booleans and numbers typed, timestamps as UTC instants, JSON as
-// JSON, everything else (dates, numerics, uuids) as its text.
-func (r *tableReader) value(oid uint32, text []byte) (any, error) {
-	if text == nil {
-		return nil, nil
-	}
-	switch oid {
-	case pgtype.BoolOID, pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID, pgtype.Float4OID, pgtype.Float8OID:
-		return r.decodeText(oid, text)
-	case pgtype.TimestampOID, pgtype.TimestamptzOID:
-		v, err := r.decodeText(oid, text)
-		if t, ok := v.(time.Time); ok && err == nil {
-			return t.UTC(), nil
-		}
-		return string(text), nil // infinity stays text
-	case pgtype.JSONOID, pgtype.JSONBOID:
-		var v any
-		return v, json.Unmarshal(text, &v)
-	}
-	return string(text), nil
-}
-
-func (r *tableReader) decodeText(oid uint32, text []byte) (any, error) {
-	t, ok := r.types.TypeForOID(oid)
-	if !ok {
-		return string(text), nil
-	}
-	return t.Codec.DecodeValue(r.types, oid, pgtype.TextFormatCode, text)
 }
 
 func isTimestampColumn(t v1change.Table, name string) bool {

@@ -143,7 +143,7 @@ func (r *rig) runNormalize() jetstream.KeyValue {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	runner, err := pipeline.NewRunner(pipeline.DefaultConfig(), st, r.env.JS)
+	runner, err := pipeline.NewRunner(normalize.RunnerConfig(), st, r.env.JS)
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func (r Row) Clone() Row {
 }
 
 // Rows parses Sample: table ("schema.table") → sfid → row. The sample uses
-// only string literals (with '' escapes), NULL, true and false, and
+// only string literals (quotes escaped by doubling), NULL, true and false, and
 // "-- " comments between tuples; anything else is an error.
 func Rows() (map[string]map[string]Row, error) {
 	out := map[string]map[string]Row{}
