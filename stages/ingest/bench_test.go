@@ -213,38 +213,55 @@ func (r *rig) storeLatencies() []time.Duration {
 	return out
 }
 
-// BenchmarkCommitToObjectsPaced writes 400 changes/s (a steady production
-// rate) so that latency is the pipeline's, not a backlog's. Run with
-// -benchtime=1x.
+// BenchmarkCommitToObjectsPaced writes at a steady rate, so that latency
+// is the pipeline's, not a backlog's: 400 changes/s (a production rate)
+// and 5,000 changes/s (the throughput target, whose p99 must stay under
+// 250 ms). It reports the rate the writer achieved (offered-changes/s) next
+// to the latencies. Run with -benchtime=1x.
 func BenchmarkCommitToObjectsPaced(b *testing.B) {
-	const rows, perTick, tick = 2000, 20, 100 * time.Millisecond // inserts, then updates: 4,000 changes
-	for i := 0; i < b.N; i++ {
-		r := newRig(b, pgtest.WithoutSample())
-		r.start()
-		kv := r.runNormalize()
-		ctx := context.Background()
-		t := time.NewTicker(tick)
-		for n := 0; n < 2*rows; n += perTick {
-			<-t.C
-			batch := &pgx.Batch{}
-			for j := n; j < n+perTick; j++ {
-				if j < rows {
-					batch.Queue(`INSERT INTO salesforce.alternate_email__c (sfid, alternate_email_address__c, lastmodifieddate, systemmodstamp)
-						VALUES ($1, 'a@example.org', now() at time zone 'utc', now() at time zone 'utc')`, benchSfid(i, j))
-				} else {
-					batch.Queue(`UPDATE salesforce.alternate_email__c SET alternate_email_address__c = 'b@example.org',
-						lastmodifieddate = clock_timestamp() at time zone 'utc', systemmodstamp = clock_timestamp() at time zone 'utc' WHERE sfid = $1`, benchSfid(i, j-rows))
-				}
+	for _, rate := range []int{400, 5000} {
+		b.Run(fmt.Sprintf("%d/s", rate), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				benchPaced(b, i, rate)
 			}
-			if err := pgx.BeginFunc(ctx, r.db.Pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, batch).Close() }); err != nil {
-				b.Fatal(err)
+		})
+	}
+}
+
+// benchPaced inserts rate*2 rows in batches every 10 ms, then updates
+// each: four seconds of load. A batch that runs late is followed at once
+// by the next, so the average rate holds when the writer can sustain it.
+func benchPaced(b *testing.B, run, rate int) {
+	const tick = 10 * time.Millisecond
+	perTick := rate / 100
+	rows := 2 * rate
+	r := newRig(b, pgtest.WithoutSample())
+	r.start()
+	kv := r.runNormalize()
+	ctx := context.Background()
+	started := time.Now()
+	for n := 0; n < 2*rows; n += perTick {
+		time.Sleep(time.Until(started.Add(time.Duration(n/perTick) * tick))) // pacing the load, not synchronising
+		batch := &pgx.Batch{}
+		for j := n; j < n+perTick; j++ {
+			if j < rows {
+				batch.Queue(`INSERT INTO salesforce.alternate_email__c (sfid, alternate_email_address__c, lastmodifieddate, systemmodstamp)
+					VALUES ($1, 'a@example.org', now() at time zone 'utc', now() at time zone 'utc')`, benchSfid(run, j))
+			} else {
+				batch.Queue(`UPDATE salesforce.alternate_email__c SET alternate_email_address__c = 'b@example.org',
+					lastmodifieddate = clock_timestamp() at time zone 'utc', systemmodstamp = clock_timestamp() at time zone 'utc' WHERE sfid = $1`, benchSfid(run, j-rows))
 			}
 		}
-		t.Stop()
-		natstest.Eventually(b, 2*time.Minute, "every change in v1-objects", func() bool { return revisions(b, kv) >= 2*rows })
-		lat, _ := latencies(b, kv)
-		slices.Sort(lat)
-		b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
-		b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-ms")
+		if err := pgx.BeginFunc(ctx, r.db.Pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, batch).Close() }); err != nil {
+			b.Fatal(err)
+		}
 	}
+	writer := time.Since(started)
+	natstest.Eventually(b, 2*time.Minute, "every change in v1-objects", func() bool { return revisions(b, kv) >= uint64(2*rows) })
+	lat, last := latencies(b, kv)
+	slices.Sort(lat)
+	b.ReportMetric(float64(2*rows)/writer.Seconds(), "offered-changes/s")
+	b.ReportMetric(float64(2*rows)/last.Sub(started).Seconds(), "changes/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-ms")
 }
