@@ -7,18 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/linuxfoundation/v1sync/stages/backfill"
 )
-
-// envBackfillDSN holds the v1 database connection string. It is a secret:
-// it is read from the environment or a file, never from a flag (flags show
-// in process listings), and never logged.
-const envBackfillDSN = "V1SYNC_PG_DSN"
 
 func init() {
 	register(command{name: "backfill", summary: "re-read v1 tables into V1_CHANGES (full or incremental, resumable)", run: runBackfill})
@@ -39,19 +33,17 @@ func (f *backfillFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "count the rows a run would read; publish nothing")
 	fs.IntVar(&f.chunk, "chunk-size", def.ChunkSize, "rows per chunk (the checkpoint unit)")
 	fs.DurationVar(&f.overlap, "bookmark-overlap", def.BookmarkOverlap, "incremental runs re-read this margin before the bookmark")
-	fs.StringVar(&f.dsnFile, "pg-dsn-file", "", "file holding the v1 database connection string (else env "+envBackfillDSN+")")
+	fs.StringVar(&f.dsnFile, "pg-dsn-file", "", "file holding the v1 database connection string (else env "+envV1DSNFile+" or "+envV1DSN+")")
 }
 
-func (f *backfillFlags) config(partitions int) (backfill.Config, error) {
+func (f *backfillFlags) config(getenv func(string) string, partitions int) (backfill.Config, error) {
 	cfg := backfill.DefaultConfig()
 	cfg.Full, cfg.DryRun, cfg.ChunkSize, cfg.BookmarkOverlap, cfg.Partitions = f.full, f.dryRun, f.chunk, f.overlap, partitions
-	tables, err := parseTableSet(f.tables)
+	tables, err := v1Tables(getenv, f.tables)
 	if err != nil {
-		return cfg, usageErrorf("--tables: %v", err)
+		return cfg, usageErrorf("%v", err)
 	}
-	if tables != nil {
-		cfg.Tables = tables
-	}
+	cfg.Tables = tables
 	if f.since != "" {
 		if cfg.Since, err = parseSince(f.since); err != nil {
 			return cfg, usageErrorf("--since %q: %v", f.since, err)
@@ -69,21 +61,6 @@ func parseSince(v string) (time.Time, error) {
 	return time.Time{}, errors.New("want RFC3339, 2006-01-02T15:04:05 or 2006-01-02")
 }
 
-// backfillDSN reads the connection string from the file or the environment.
-func backfillDSN(c *cli, file string) (string, error) {
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("read v1 database connection string: %w", err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	if dsn := c.getenv(envBackfillDSN); dsn != "" {
-		return dsn, nil
-	}
-	return "", usageErrorf("no v1 database: set %s or --pg-dsn-file", envBackfillDSN)
-}
-
 func runBackfill(ctx context.Context, c *cli, args []string) error {
 	fs := c.flagSet("backfill")
 	var o natsOptions
@@ -97,13 +74,16 @@ func runBackfill(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := f.config(o.Partitions)
+	cfg, err := f.config(c.getenv, o.Partitions)
 	if err != nil {
 		return err
 	}
-	dsn, err := backfillDSN(c, f.dsnFile)
+	dsn, err := v1DSN(c.getenv, f.dsnFile)
 	if err != nil {
 		return err
+	}
+	if dsn == "" {
+		return usageErrorf("no v1 database: set %s, %s or --pg-dsn-file", envV1DSN, envV1DSNFile)
 	}
 	pool, err := pgxpool.New(ctx, dsn)
 	if err != nil {

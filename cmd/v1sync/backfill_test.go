@@ -14,7 +14,7 @@ func TestBackfillCommandPublishesAndKeepsDSNSecret(t *testing.T) {
 	db := pgtest.Start(t)
 	env := natstest.Start(t)
 	env.Provision(t, streams.Config{})
-	c, out, errOut := testCLI(map[string]string{envBackfillDSN: db.DSN})
+	c, out, errOut := testCLI(map[string]string{envV1DSN: db.DSN})
 	err := c.dispatch(context.Background(), []string{"backfill", "--nats-url", env.URL, "--full", "--tables", "salesforce.project__c"})
 	if err != nil {
 		t.Fatalf("backfill: %v\n%s", err, errOut)
@@ -38,14 +38,14 @@ func TestBackfillCommandRejectsBadInput(t *testing.T) {
 		"full and since": {"--full", "--since", "2025-01-01"},
 	}
 	for name, args := range cases {
-		c, _, _ := testCLI(map[string]string{envBackfillDSN: "postgres://u:secret@127.0.0.1:1/db"})
+		c, _, _ := testCLI(map[string]string{envV1DSN: "postgres://u:secret@127.0.0.1:1/db"})
 		err := c.dispatch(context.Background(), append([]string{"backfill", "--nats-url", "nats://127.0.0.1:1"}, args...))
 		if err == nil || strings.Contains(err.Error(), "secret") {
 			t.Errorf("%s: err %v", name, err)
 		}
 	}
 	c, _, _ := testCLI(nil)
-	if err := c.dispatch(context.Background(), []string{"backfill", "--nats-url", "nats://127.0.0.1:1"}); err == nil || !strings.Contains(err.Error(), envBackfillDSN) {
+	if err := c.dispatch(context.Background(), []string{"backfill", "--nats-url", "nats://127.0.0.1:1"}); err == nil || !strings.Contains(err.Error(), envV1DSN) {
 		t.Errorf("missing DSN: %v", err)
 	}
 }

@@ -126,7 +126,7 @@ func (s *demoStack) startPostgres(ctx context.Context) error {
 func (s *demoStack) demoEnv(name string) string {
 	pa, ca := s.sim.Audiences()
 	return map[string]string{
-		envIngestDSN:              s.pg.DSN(demoDatabase),
+		envV1DSN:                  s.pg.DSN(demoDatabase),
 		envIngestHeartbeat:        "2s",
 		envProjectURL:             s.sim.ProjectURL(),
 		envCommitteeURL:           s.sim.CommitteeURL(),

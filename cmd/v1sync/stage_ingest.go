@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/linuxfoundation/v1sync/pipeline"
@@ -19,10 +18,8 @@ import (
 // bridging its stream.
 const (
 	envIngestSource      = "V1SYNC_INGEST_SOURCE" // "postgres" (default) or "wal-listener"
-	envIngestDSN         = "V1SYNC_INGEST_DSN"    // secret: never logged
 	envIngestSlot        = "V1SYNC_INGEST_SLOT"
 	envIngestPublication = "V1SYNC_INGEST_PUBLICATION"
-	envIngestTables      = "V1SYNC_INGEST_TABLES" // comma-separated schema.table
 	envIngestHeartbeat   = "V1SYNC_INGEST_HEARTBEAT"
 
 	ingestSourcePostgres    = "postgres"
@@ -32,7 +29,7 @@ const (
 func init() { registerSource(streams.StageIngest, buildIngest) }
 
 func buildIngest(d stageDeps) (source, error) {
-	tables, err := ingestTables(d.Env(envIngestTables))
+	tables, err := v1Tables(d.Env, "")
 	if err != nil {
 		return nil, err
 	}
@@ -46,23 +43,16 @@ func buildIngest(d stageDeps) (source, error) {
 	}
 }
 
-func ingestTables(v string) ([]v1change.Table, error) {
-	if strings.TrimSpace(v) == "" {
-		return v1change.DefaultTables(), nil
-	}
-	t, err := v1change.ParseTables(strings.Split(v, ","), v1change.DefaultTables())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", envIngestTables, err)
-	}
-	return t, nil
-}
-
 func buildCapture(d stageDeps, tables []v1change.Table) (source, error) {
 	cfg := ingest.DefaultConfig()
-	cfg.DSN = d.Env(envIngestDSN)
-	if cfg.DSN == "" {
-		return nil, notConfigured("the v1 database is required: set %s for native capture, or %s=%s to bridge wal-listener", envIngestDSN, envIngestSource, ingestSourceWALListener)
+	dsn, err := v1DSN(d.Env, "")
+	if err != nil {
+		return nil, err
 	}
+	if dsn == "" {
+		return nil, notConfigured("the v1 database is required: set %s or %s for native capture, or %s=%s to bridge wal-listener", envV1DSN, envV1DSNFile, envIngestSource, ingestSourceWALListener)
+	}
+	cfg.DSN = dsn
 	cfg.Tables, cfg.Partitions, cfg.Durability = tables, d.Topology.Partitions, d.Durability
 	if v := d.Env(envIngestSlot); v != "" {
 		cfg.Slot = v

@@ -41,9 +41,9 @@ func TestIngestSettingsAreChecked(t *testing.T) {
 	env := natstest.Start(t)
 	env.Provision(t, streams.Config{})
 	for settings, want := range map[[2]string]string{
-		{envIngestSource, "kafka"}:           envIngestSource,
-		{envIngestTables, "salesforce.nope"}: "unknown table",
-		{envIngestSource, "postgres"}:        envIngestDSN,
+		{envIngestSource, "kafka"}:       envIngestSource,
+		{envV1Tables, "salesforce.nope"}: "not a known table",
+		{envIngestSource, "postgres"}:    envV1DSN,
 	} {
 		_, err := buildIngest(ingestDeps(t, env, map[string]string{settings[0]: settings[1]}))
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -56,7 +56,7 @@ func TestIngestCapturesFromPostgres(t *testing.T) {
 	db := pgtest.Start(t, pgtest.WithoutSample())
 	env := natstest.Start(t)
 	env.Provision(t, streams.Config{})
-	src, err := buildIngest(ingestDeps(t, env, map[string]string{envIngestDSN: db.DSN, envIngestTables: "salesforce.merged_user"}))
+	src, err := buildIngest(ingestDeps(t, env, map[string]string{envV1DSN: db.DSN, envV1Tables: "salesforce.merged_user"}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -11,13 +10,8 @@ import (
 
 	"github.com/linuxfoundation/v1sync/pipeline"
 	"github.com/linuxfoundation/v1sync/stages/normalize"
-	"github.com/linuxfoundation/v1sync/stages/v1change"
 	"github.com/linuxfoundation/v1sync/streams"
 )
-
-// envNormalizeTables sets the captured tables (see parseTableSet); default:
-// the prior art's five tables.
-const envNormalizeTables = "V1SYNC_NORMALIZE_TABLES"
 
 func init() {
 	registerStage(streams.StageNormalize, buildNormalize)
@@ -26,13 +20,11 @@ func init() {
 
 func buildNormalize(d stageDeps) (pipeline.Stage, error) {
 	cfg := normalize.DefaultConfig()
-	tables, err := parseTableSet(d.Env(envNormalizeTables))
+	tables, err := v1Tables(d.Env, "")
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", envNormalizeTables, err)
+		return nil, err
 	}
-	if tables != nil {
-		cfg.Tables = tables
-	}
+	cfg.Tables = tables
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	kv, err := d.JS.KeyValue(ctx, streams.BucketObjects)
@@ -64,14 +56,4 @@ func observeNormalizeCounts(mp metric.MeterProvider, st *normalize.Stage) error 
 			return nil
 		}))
 	return err
-}
-
-// parseTableSet reads a table set (v1change.ParseTableSpecs: known
-// schema.table names, or new tables with their key, primary key and
-// timestamp columns); empty means the default set (nil).
-func parseTableSet(v string) ([]v1change.Table, error) {
-	if strings.TrimSpace(v) == "" {
-		return nil, nil
-	}
-	return v1change.ParseTableSpecs(v, v1change.DefaultTables())
 }

@@ -16,7 +16,7 @@ func TestNormalizeStageBuildsFromSettings(t *testing.T) {
 	env := natstest.Start(t)
 	env.Provision(t, streams.Config{})
 	reader := sdkmetric.NewManualReader()
-	settings := map[string]string{envNormalizeTables: "salesforce.project__c,platform.organization_workspace:key=id:ts=updated_at"}
+	settings := map[string]string{envV1Tables: "salesforce.project__c,platform.organization_workspace:key=id:ts=updated_at"}
 	d := stageDeps{NC: env.NC, JS: env.JS, Topology: streams.DefaultConfig(),
 		Meters: sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)),
 		Env:    func(k string) string { return settings[k] }}
@@ -54,7 +54,7 @@ func TestNormalizeStageBuildsFromSettings(t *testing.T) {
 	if got["truncate-ignored"] != 1 || got["written"] != 1 {
 		t.Errorf("normalize.outcomes = %v", got)
 	}
-	settings[envNormalizeTables] = "salesforce.nope"
+	settings[envV1Tables] = "salesforce.nope"
 	if _, err := buildNormalize(d); err == nil {
 		t.Error("an unknown table must fail the build")
 	}
