@@ -12,6 +12,9 @@ import (
 )
 
 // call is one API request on its way through decode, auth and domain logic.
+// handlerTimeout bounds one handler's storage work after the client is gone.
+const handlerTimeout = 30 * time.Second
+
 type call struct {
 	s     *Sim
 	r     *http.Request
@@ -60,6 +63,11 @@ func (s *Sim) serveCall(w http.ResponseWriter, c *call, h handler) {
 		hangUp(w)
 		return
 	}
+	// Once a handler runs, a client hanging up does not cut its KV calls
+	// short: a half-done write would skip the rollback the spec promises.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), handlerTimeout)
+	defer cancel()
+	c.ctx = ctx
 	rep, err := c.run(h)
 	if err == nil && c.plan.errAfter != 0 {
 		err = domainErr(c.plan.errAfter, "%s", strings.ToLower(http.StatusText(c.plan.errAfter)))
