@@ -77,7 +77,9 @@ func newChain(t testing.TB, o chainOptions) *chain {
 	c.putAll("salesforce.alternate_email__c", "salesforce-alternate_email__c")
 	mcfg := mapids.DefaultConfig()
 	mcfg.Partitions = topo.Partitions
-	mcfg.ParentRetryBase, mcfg.ParentRetryMax, mcfg.ParentMaxDeliveries = 50*time.Millisecond, 200*time.Millisecond, 60
+	// A parent may be held up by a crashed writer's claim (lease below) and
+	// a group failover: the children wait ~18 s (40 attempts, the runner's cap).
+	mcfg.ParentRetryBase, mcfg.ParentRetryMax, mcfg.ParentMaxDeliveries = 50*time.Millisecond, 500*time.Millisecond, 40
 	if c.mapper, err = mapids.New(mcfg, mapids.Deps{Objects: c.objects, IDs: c.ids, NC: env.NC}); err != nil {
 		t.Fatal(err)
 	}
@@ -165,12 +167,15 @@ func newWriteStage(t testing.TB, nc *nats.Conn, js jetstream.JetStream, tg targe
 	tokens := auth.NewTokens(acfg, signer, auth.NewResolver(acfg, auth.NewObjectsDirectory(kv(streams.BucketObjects))))
 	vcfg := v2client.DefaultConfig()
 	vcfg.ProjectURL, vcfg.CommitteeURL = tg.ProjectURL, tg.CommitteeURL
+	vcfg.Timeout = time.Second // the simulator is local; a short lease needs a short call bound
 	vcfg.ProjectAudience, vcfg.CommitteeAudience = tg.ProjectAudience, tg.CommitteeAudience
 	v2, err := v2client.New(vcfg, tokens, nc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := write.New(write.DefaultConfig(), write.Deps{V2: v2, Mappings: kv(streams.BucketMappings), State: kv(streams.BucketState)})
+	wcfg := write.DefaultConfig()
+	wcfg.ClaimLease = 2 * vcfg.Timeout // a killed writer's claim expires within the map stage's parent wait
+	st, err := write.New(wcfg, write.Deps{V2: v2, Mappings: kv(streams.BucketMappings), State: kv(streams.BucketState)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,4 +337,29 @@ func (c *chain) dlq() uint64 {
 		c.t.Fatal(err)
 	}
 	return info.State.Msgs
+}
+
+// deadLetters describes each DLQ message: stage, reason, key and error.
+func (c *chain) deadLetters() []string {
+	c.t.Helper()
+	ctx := context.Background()
+	st, err := c.env.JS.Stream(ctx, streams.DLQ)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var out []string
+	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			continue
+		}
+		h := m.Header
+		out = append(out, fmt.Sprintf("%s %s %s: %s", h.Get(streams.HeaderDLQStage), h.Get(streams.HeaderDLQReason),
+			h.Get(streams.HeaderKey), h.Get(streams.HeaderDLQError)))
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -117,51 +118,73 @@ type supervisor struct {
 }
 
 func (s *supervisor) start(member string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.startLocked(member)
+}
+
+func (s *supervisor) startLocked(member string) {
 	share := "0.25"
 	if s.kills.Load() >= s.maxKills {
 		share = "0"
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestWriteMemberChild$")
 	cmd.Env = append(os.Environ(), append(s.env, envMember+"="+member, envCrashShare+"="+share)...)
-	cmd.Stderr = os.Stderr
+	out := new(bytes.Buffer) // read only after Wait, when the copying has ended
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	s.mu.Lock()
 	if s.children == nil {
 		s.children = map[string]*exec.Cmd{}
 	}
 	s.children[member] = cmd
-	s.mu.Unlock()
 	s.wg.Add(1)
-	go s.watch(member, cmd)
+	go s.watch(member, cmd, out)
 }
 
-func (s *supervisor) watch(member string, cmd *exec.Cmd) {
+func (s *supervisor) watch(member string, cmd *exec.Cmd, out *bytes.Buffer) {
 	defer s.wg.Done()
 	err := cmd.Wait()
 	var exit *exec.ExitError
+	s.mu.Lock() // restarts are decided under the lock stop signals under
+	defer s.mu.Unlock()
 	if s.stopping.Load() || !errors.As(err, &exit) {
 		return
 	}
 	if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
 		s.kills.Add(1)
 		s.restarts.Add(1)
-		s.start(member)
+		s.startLocked(member)
 		return
 	}
-	s.t.Errorf("write member %s exited: %v", member, err)
+	tail := out.Bytes()
+	tail = tail[max(0, len(tail)-4096):]
+	s.t.Errorf("write member %s exited: %v; its output ends:\n%s", member, err, tail)
 }
 
-// stop ends every child with SIGTERM (a graceful leave), then waits.
+// stop ends every child with SIGTERM (a graceful leave), then waits; a
+// child still running after 30 s is killed.
 func (s *supervisor) stop() {
 	s.stopping.Store(true)
-	s.mu.Lock()
-	for _, cmd := range s.children {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
+	s.signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		s.t.Errorf("write members did not leave within 30s after SIGTERM")
+		s.signal(syscall.SIGKILL)
+		<-done
 	}
-	s.mu.Unlock()
-	s.wg.Wait()
+}
+
+func (s *supervisor) signal(sig os.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cmd := range s.children {
+		_ = cmd.Process.Signal(sig)
+	}
 }
 
 // TestWriteMemberChild is the child role: one write process in the write
@@ -172,7 +195,8 @@ func TestWriteMemberChild(t *testing.T) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	nc, err := nats.Connect(os.Getenv(envNATS))
+	// Without reconnects a child ends when the test's server is gone.
+	nc, err := nats.Connect(os.Getenv(envNATS), nats.NoReconnect())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +283,10 @@ func (c *chain) awaitAll(t *testing.T, within time.Duration, want map[string]fun
 				}
 				t.Errorf("%s not converged; id map: %v", sfid, entries)
 			}
-			t.Fatalf("%d rows not converged after %s; %d dead letters; v2 holds %v", len(missing), within, c.dlq(), c.kinds())
+			for _, d := range c.deadLetters() {
+				t.Errorf("dead letter: %s", d)
+			}
+			t.Fatalf("%d rows not converged after %s; v2 holds %v", len(missing), within, c.kinds())
 		}
 		time.Sleep(100 * time.Millisecond) // polling interval, not synchronisation
 	}
