@@ -28,23 +28,26 @@ const (
 // JetStream loops over the same messages: "raw" publishes N and consumes and
 // acks N; "forward" does the runner's JetStream work by hand (consume,
 // async publish with id, ack on PubAck) without ordering, retries or
-// telemetry. Each loop runs twice, in the order raw, forward, runner,
-// runner, forward, raw, and reports its mean, so that neither position in
-// the run nor the server's background flushing favours one. Run with
+// telemetry. The runner runs with the default prefetch (32, sized for slow
+// v2 calls) and with the 128 the normalize stage uses. Each loop runs
+// twice, in mirrored order, and reports its mean, so that neither position
+// in the run nor the server's background flushing favours one. Run with
 // -benchtime Nx.
 func BenchmarkRunnerVsRaw(b *testing.B) {
 	env := natstest.Start(b)
-	loops := []func(*testing.B, jetstream.JetStream, string) time.Duration{rawLoop, forwardLoop, runnerLoop}
+	loops := []func(*testing.B, jetstream.JetStream, string) time.Duration{rawLoop, forwardLoop, runnerLoop(0), runnerLoop(128)}
 	rates := make([]float64, len(loops))
-	for _, i := range []int{0, 1, 2, 2, 1, 0} {
+	for _, i := range []int{0, 1, 2, 3, 3, 2, 1, 0} {
 		rates[i] += measure(b, env.JS, strconv.Itoa(i), loops[i]) / 2
 	}
-	raw, fwd, run := rates[0], rates[1], rates[2]
+	raw, fwd, run, run128 := rates[0], rates[1], rates[2], rates[3]
 	b.ReportMetric(raw, "raw_msgs/s")
 	b.ReportMetric(fwd, "forward_msgs/s")
 	b.ReportMetric(run, "runner_msgs/s")
 	b.ReportMetric(run/raw, "runner/raw")
 	b.ReportMetric(run/fwd, "runner/forward")
+	b.ReportMetric(run128, "runner_pull128_msgs/s")
+	b.ReportMetric(run128/raw, "runner_pull128/raw")
 }
 
 // BenchmarkRawSyncInterval measures the raw loop on a server that fsyncs
@@ -145,11 +148,21 @@ func forwardLoop(b *testing.B, js jetstream.JetStream, p string) time.Duration {
 	return d
 }
 
-func runnerLoop(b *testing.B, js jetstream.JetStream, p string) time.Duration {
+// runnerLoop runs the runner with prefetch pull, or the default when 0.
+func runnerLoop(pull int) func(*testing.B, jetstream.JetStream, string) time.Duration {
+	return func(b *testing.B, js jetstream.JetStream, p string) time.Duration {
+		return runRunner(b, js, p, pull)
+	}
+}
+
+func runRunner(b *testing.B, js jetstream.JetStream, p string, pull int) time.Duration {
 	st := stageFunc{name: "bench", fn: func(_ context.Context, in *pipeline.Message) ([]*pipeline.Message, error) {
 		return []*pipeline.Message{{Subject: p + "out.x", Header: in.Header, Data: in.Data}}, nil
 	}}
 	cfg := pipeline.DefaultConfig()
+	if pull > 0 {
+		cfg.PullMaxMessages = pull
+	}
 	r, err := pipeline.NewRunner(cfg, st, js)
 	if err != nil {
 		b.Fatal(err)
