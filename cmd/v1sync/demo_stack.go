@@ -19,6 +19,7 @@ import (
 	"github.com/linuxfoundation/v1sync/stages/ingest"
 	"github.com/linuxfoundation/v1sync/stages/mapids"
 	"github.com/linuxfoundation/v1sync/stages/normalize"
+	"github.com/linuxfoundation/v1sync/stages/v1users"
 	"github.com/linuxfoundation/v1sync/streams"
 	"github.com/linuxfoundation/v1sync/test/pgtest"
 	v2sim "github.com/linuxfoundation/v1sync/test/sim/v2"
@@ -169,7 +170,11 @@ func (s *demoStack) startStages(ctx context.Context) error {
 	mcfg := mapids.DefaultConfig()
 	mcfg.Partitions = d.Topology.Partitions
 	mcfg.ParentRetryBase, mcfg.ParentRetryMax, mcfg.ParentMaxDeliveries = 200*time.Millisecond, time.Second, 8
-	if s.mapStage, err = mapids.New(mcfg, mapids.Deps{Objects: objects, IDs: s.ids, NC: s.conn.NC, Log: s.log}); err != nil {
+	emails, err := v1users.NewEmails(v1users.DefaultConfig(), s.pool)
+	if err != nil {
+		return err
+	}
+	if s.mapStage, err = mapids.New(mcfg, mapids.Deps{Objects: objects, IDs: s.ids, NC: s.conn.NC, Log: s.log, Emails: emails}); err != nil {
 		return fmt.Errorf("stage map: %w", err)
 	}
 	wr, err := buildWrite(d)

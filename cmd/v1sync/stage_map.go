@@ -70,8 +70,11 @@ func buildMap(d stageDeps) (pipeline.Stage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", streams.BucketMappings, err)
 	}
-	// No EmailDirectory yet: staff UserInfo carries username, name and avatar.
-	st, err := mapids.New(cfg, mapids.Deps{Objects: objects, IDs: idmap.New(mappings), NC: d.NC, Log: d.Log})
+	emails, err := v1Emails(d)
+	if err != nil {
+		return nil, err
+	}
+	st, err := mapids.New(cfg, mapids.Deps{Objects: objects, IDs: idmap.New(mappings), NC: d.NC, Log: d.Log, Emails: emails})
 	if err != nil {
 		return nil, err
 	}

@@ -1,16 +1,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/linuxfoundation/v1sync/stages/v1change"
+	"github.com/linuxfoundation/v1sync/stages/v1users"
 )
 
 // The v1 database and its table set are one setting for everything that
-// touches them (ingest, normalize, backfill), so one Secret and one list
-// configure a deployment.
+// touches them (ingest, normalize, backfill; map and write for emails), so
+// one Secret and one list configure a deployment.
 const (
 	envV1DSN     = "V1SYNC_PG_DSN"      // secret: never logged, never a flag
 	envV1DSNFile = "V1SYNC_PG_DSN_FILE" // a file holding the DSN (a mounted Secret)
@@ -59,4 +61,25 @@ func parseTableSet(v string) ([]v1change.Table, error) {
 		return nil, nil
 	}
 	return v1change.ParseTableSpecs(v, v1change.DefaultTables())
+}
+
+// v1Emails opens the primary-email lookup (staff emails in the map stage,
+// the token email in the write stage) when the v1 database is configured;
+// without it those emails are left unset, as the log says. The result is
+// an interface so that "none" stays nil in the stages' dependencies.
+func v1Emails(d stageDeps) (emailDirectory, error) {
+	dsn, err := v1DSN(d.Env, "")
+	if err != nil {
+		return nil, err
+	}
+	if dsn == "" {
+		d.Log.Warn().Msgf("%s is not set: staff and token emails are left unset (v1 keeps primary emails in salesforce.alternate_email__c)", envV1DSN)
+		return nil, nil
+	}
+	return v1users.Open(v1users.DefaultConfig(), dsn)
+}
+
+// emailDirectory is mapids.EmailDirectory and auth.EmailDirectory.
+type emailDirectory interface {
+	PrimaryEmail(ctx context.Context, userSFID string) (string, error)
 }

@@ -31,7 +31,8 @@ const (
 )
 
 // newV2Client builds the v2 client with Heimdall token minting; v1 users
-// are resolved from the v1-objects bucket.
+// are resolved from the v1-objects bucket, their emails from the v1
+// database when it is configured.
 func newV2Client(ctx context.Context, d stageDeps) (*v2client.Client, error) {
 	acfg := auth.DefaultConfig()
 	// The service principal is v1sync's client id, as in the loop guard,
@@ -52,7 +53,11 @@ func newV2Client(ctx context.Context, d stageDeps) (*v2client.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", streams.BucketObjects, err)
 	}
-	tokens := auth.NewTokens(acfg, signer, auth.NewResolver(acfg, auth.NewObjectsDirectory(objects)))
+	emails, err := v1Emails(d)
+	if err != nil {
+		return nil, err
+	}
+	tokens := auth.NewTokens(acfg, signer, auth.NewResolver(acfg, auth.NewObjectsDirectory(objects, emails)))
 
 	vcfg := v2client.DefaultConfig()
 	setString(d, envProjectURL, &vcfg.ProjectURL)

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -123,7 +124,8 @@ func TestResolvePrincipal(t *testing.T) {
 	env.Provision(t, streams.Config{})
 	kv := env.KV(t, streams.BucketObjects)
 	rows := map[string]map[string]any{
-		"003A": {"username__c": "jdoe", "email": "jdoe@example.org"},
+		"003A": {"username__c": "jdoe"},
+		"003H": {"username__c": "no.email.lookup"},
 		"003B": {"username__c": "replaced by a msgpack value below"},
 		"003G": {"username__c": "john doe"},
 		"003C": {"username__c": "jdoe@example.org"},
@@ -140,18 +142,30 @@ func TestResolvePrincipal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r := NewResolver(testConfig(), NewObjectsDirectory(kv))
+	emails := emailTable{"003A": "jdoe@example.org", "003H": "error"}
+	r := NewResolver(testConfig(), NewObjectsDirectory(kv, emails))
 	svc := Identity{Principal: "v1sync@clients"}
 	cases := map[string]Identity{
 		"": svc, "platform": svc, "other@clients": {Principal: "other@clients"},
 		"005xx0000012345": svc, "003A": {Principal: "jdoe", Email: "jdoe@example.org"},
-		"003B": {Principal: "mp.user"}, "003C": svc, "003D": svc, "003E": svc, "003F": svc, "003G": svc, "003Z": svc,
+		"003B": {Principal: "mp.user"}, "003H": {Principal: "no.email.lookup"}, "003C": svc, "003D": svc, "003E": svc, "003F": svc, "003G": svc, "003Z": svc,
 	}
 	for in, want := range cases {
 		if got := r.Resolve(context.Background(), in); got != want {
 			t.Errorf("Resolve(%q) = %+v, want %+v", in, got, want)
 		}
 	}
+}
+
+// emailTable stands in for the v1 database's email lookup (tested in
+// stages/v1users); "error" fails the lookup.
+type emailTable map[string]string
+
+func (e emailTable) PrimaryEmail(_ context.Context, sfid string) (string, error) {
+	if e[sfid] == "error" {
+		return "", errors.New("database unavailable")
+	}
+	return e[sfid], nil
 }
 
 func TestTokensReusedUntilLastMinute(t *testing.T) {

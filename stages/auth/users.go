@@ -12,13 +12,24 @@ import (
 )
 
 // ObjectsDirectory looks v1 users up in the v1-objects bucket (the
-// salesforce-merged_user rows), so the write stage needs no database access.
+// salesforce-merged_user rows). A user's primary email is kept in other
+// rows (alternate_email__c), so it comes from an EmailDirectory when one is
+// configured; without one the token carries no email.
 type ObjectsDirectory struct {
-	kv jetstream.KeyValue
+	kv     jetstream.KeyValue
+	emails EmailDirectory
 }
 
-// NewObjectsDirectory reads users from the v1-objects bucket kv.
-func NewObjectsDirectory(kv jetstream.KeyValue) *ObjectsDirectory { return &ObjectsDirectory{kv: kv} }
+// EmailDirectory finds the primary email of a v1 user ("" when none).
+type EmailDirectory interface {
+	PrimaryEmail(ctx context.Context, userSFID string) (string, error)
+}
+
+// NewObjectsDirectory reads users from the v1-objects bucket kv and their
+// emails from emails, which may be nil.
+func NewObjectsDirectory(kv jetstream.KeyValue, emails EmailDirectory) *ObjectsDirectory {
+	return &ObjectsDirectory{kv: kv, emails: emails}
+}
 
 // MergedUserKey is the v1-objects key of a merged_user row.
 func MergedUserKey(sfid string) string { return "salesforce-merged_user." + sfid }
@@ -41,10 +52,11 @@ func (d *ObjectsDirectory) LookupUser(ctx context.Context, sfid string) (User, b
 		return User{}, false, nil
 	}
 	u := User{Username: strings.TrimSpace(str(row["username__c"]))}
-	for _, k := range []string{"primary_email", "email", "email__c"} {
-		if v := strings.TrimSpace(str(row[k])); v != "" {
-			u.Email = v
-			break
+	if d.emails != nil {
+		// The email claim is optional: a failed lookup leaves it out rather
+		// than demoting the caller to the service principal.
+		if email, err := d.emails.PrimaryEmail(ctx, sfid); err == nil {
+			u.Email = strings.TrimSpace(email)
 		}
 	}
 	return u, true, nil

@@ -80,7 +80,7 @@ func clientWith(t testing.TB, nc *nats.Conn, url string, keyPEM []byte, objects 
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens := auth.NewTokens(acfg, signer, auth.NewResolver(acfg, auth.NewObjectsDirectory(objects)))
+	tokens := auth.NewTokens(acfg, signer, auth.NewResolver(acfg, auth.NewObjectsDirectory(objects, nil)))
 	vcfg := v2client.DefaultConfig()
 	vcfg.ProjectURL, vcfg.CommitteeURL, vcfg.Timeout = url, url, timeout
 	vcfg.ProjectAudience, vcfg.CommitteeAudience = v2sim.AudienceProjects, v2sim.AudienceCommittees

@@ -164,7 +164,7 @@ func newWriteStage(t testing.TB, nc *nats.Conn, js jetstream.JetStream, tg targe
 		}
 		return k
 	}
-	tokens := auth.NewTokens(acfg, signer, auth.NewResolver(acfg, auth.NewObjectsDirectory(kv(streams.BucketObjects))))
+	tokens := auth.NewTokens(acfg, signer, auth.NewResolver(acfg, auth.NewObjectsDirectory(kv(streams.BucketObjects), nil)))
 	vcfg := v2client.DefaultConfig()
 	vcfg.ProjectURL, vcfg.CommitteeURL = tg.ProjectURL, tg.CommitteeURL
 	vcfg.Timeout = time.Second // the simulator is local; a short lease needs a short call bound
