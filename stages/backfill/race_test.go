@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +23,6 @@ import (
 type liveChanger struct {
 	w       *world
 	t       v1change.Table
-	mu      sync.Mutex
 	deleted map[string]bool
 	seq     int
 }

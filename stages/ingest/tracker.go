@@ -100,10 +100,3 @@ func (t *tracker) confirmable(now time.Time) pglogrepl.LSN {
 	t.queue = t.queue[n:]
 	return t.confirmed
 }
-
-// inFlight counts queued transactions and marks.
-func (t *tracker) inFlight() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.queue)
-}

@@ -163,19 +163,6 @@ func (h *harness) intentFor(key string) (intent.Intent, *pipeline.Message) {
 	return it, outs[0]
 }
 
-// body decodes an intent body for field assertions.
-func body(t *testing.T, raw json.RawMessage) map[string]any {
-	t.Helper()
-	if len(raw) == 0 {
-		return nil
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 // errorClass returns the DLQ reason and class of err.
 func errorClass(err error) (reason pipeline.Reason, permanent bool, after time.Duration) {
 	after, _ = pipeline.RetryAfter(err)
