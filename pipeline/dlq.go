@@ -64,7 +64,7 @@ func (r *Runner) deadLetterHeader(h *held, err error, reason Reason, attempts in
 	hdr := make(nats.Header, len(h.in.Header)+10)
 	for k, v := range h.in.Header {
 		if isPublishDirective(k) {
-			k = "V1sync-Orig-" + k
+			k = streams.HeaderDLQOrigPrefix + k
 		}
 		hdr[k] = append([]string(nil), v...)
 	}

@@ -63,6 +63,12 @@ const (
 	// HeaderDLQReason is a short machine-readable class such as
 	// "parent-unmapped" or "malformed", next to the free-text error.
 	HeaderDLQReason = "V1sync-Reason"
+	// HeaderDLQOrigPrefix renames the publish directives of a dead message
+	// (Nats-Msg-Id, Nats-Expected-*, …) so they do not act on the DLQ.
+	HeaderDLQOrigPrefix = "V1sync-Orig-"
+	// HeaderRedrivenFrom marks a message republished from the DLQ:
+	// "DLQ:<sequence>".
+	HeaderRedrivenFrom = "V1sync-Redriven-From"
 )
 
 // V2 object types whose indexer events V2_EVENTS captures. Listing them keeps

@@ -32,6 +32,15 @@ func DLQSubject(stage, orig string) string {
 	return dlqRoot + "." + stage + "." + orig
 }
 
+// DLQFilter selects the dead letters of stage, or of every stage when stage
+// is "".
+func DLQFilter(stage string) string {
+	if stage == "" {
+		return dlqRoot + ".>"
+	}
+	return dlqRoot + "." + stage + ".>"
+}
+
 // V2EventSubject is the core-NATS subject of an indexer event,
 // lfx.<object_type>.<action>.
 func V2EventSubject(objectType, action string) string {
@@ -48,6 +57,17 @@ func KVKey(bucket, subj string) string {
 		return ""
 	}
 	return subj[len(prefix):]
+}
+
+// KVBucketKey splits a KV stream subject into its bucket and key; ok is
+// false when subj is not a KV subject.
+func KVBucketKey(subj string) (bucket, key string, ok bool) {
+	rest, found := strings.CutPrefix(subj, "$KV.")
+	if !found {
+		return "", "", false
+	}
+	bucket, key, ok = strings.Cut(rest, ".")
+	return bucket, key, ok && bucket != "" && key != ""
 }
 
 // Partition maps an ordering key onto one of n partitions (FNV-1a). The

@@ -52,6 +52,8 @@ type chainOptions struct {
 	// noWrite leaves the write stage to other processes.
 	noWrite bool
 	sim     func(*v2sim.Config)
+	// parentAttempts, when set, is the map stage's parent-wait bound.
+	parentAttempts uint64
 }
 
 func newChain(t testing.TB, o chainOptions) *chain {
@@ -80,6 +82,9 @@ func newChain(t testing.TB, o chainOptions) *chain {
 	// A parent may be held up by a crashed writer's claim (lease below) and
 	// a group failover: the children wait ~18 s (40 attempts, the runner's cap).
 	mcfg.ParentRetryBase, mcfg.ParentRetryMax, mcfg.ParentMaxDeliveries = 50*time.Millisecond, 500*time.Millisecond, 40
+	if o.parentAttempts > 0 {
+		mcfg.ParentMaxDeliveries = o.parentAttempts
+	}
 	if c.mapper, err = mapids.New(mcfg, mapids.Deps{Objects: c.objects, IDs: c.ids, NC: env.NC}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linuxfoundation/v1sync/pipeline"
 	"github.com/linuxfoundation/v1sync/stages/idmap"
+	"github.com/linuxfoundation/v1sync/stages/mapids"
+	"github.com/linuxfoundation/v1sync/streams"
 	"github.com/linuxfoundation/v1sync/test/natstest"
 	v2sim "github.com/linuxfoundation/v1sync/test/sim/v2"
 )
@@ -150,6 +153,41 @@ func TestChildrenBeforeParentsLandOnceParentsDo(t *testing.T) {
 	c.settled()
 	if n := c.dlq(); n != 0 {
 		t.Errorf("%d dead letters", n)
+	}
+}
+
+// A committee dead-lettered because its project never came lands once the
+// project exists and its dead letter is redriven.
+func TestRedrivenParentUnmappedCommitteeLands(t *testing.T) {
+	c := newChain(t, chainOptions{parentAttempts: 3})
+	c.put(committees, c.row("platform.collaboration__c", orbitTAC))
+	natstest.Eventually(t, 20*time.Second, "committee dead-lettered", func() bool { return c.dlq() == 1 })
+	c.put(projects, c.row("salesforce.project__c", openOrbit))
+	puid := c.uid(idmap.ProjectSFIDKey(openOrbit))
+
+	ctx := context.Background()
+	var letters []*pipeline.DeadLetter
+	if err := pipeline.ReadDeadLetters(ctx, c.env.JS, pipeline.DeadLetterFilter{Stage: streams.StageMap,
+		Reason: string(mapids.ReasonParentUnmapped)}, func(d *pipeline.DeadLetter) error {
+		letters = append(letters, d)
+		return nil
+	}); err != nil || len(letters) != 1 {
+		t.Fatalf("dead letters: %d, %v", len(letters), err)
+	}
+	if o, err := pipeline.Redrive(ctx, c.env.JS, letters[0]); err != nil || o != pipeline.Redriven {
+		t.Fatalf("redrive: %v, %v", o, err)
+	}
+	if err := pipeline.ForgetDeadLetter(ctx, c.env.JS, letters[0].Seq); err != nil {
+		t.Fatal(err)
+	}
+	cuid := c.uid(idmap.CommitteeSFIDKey(orbitTAC))
+	expectFields(t, "committee", c.record(v2sim.BucketCommittees, cuid), map[string]string{"project_uid": puid})
+	c.settled()
+	if n := c.dlq(); n != 0 {
+		t.Errorf("%d dead letters after the redrive", n)
+	}
+	if k := c.kinds(); k[v2sim.KindCommittee] != 1 {
+		t.Errorf("v2 holds %v, want one committee", k)
 	}
 }
 
