@@ -50,15 +50,15 @@ package pipeline
 // as in single-process mode.
 //
 // The guarantee holds for crashed members and for rebalances (joins,
-// graceful leaves, evictions). Its limit is a member that stalls (GC pause,
-// frozen VM, SIGSTOP) for longer than DeadAfter: it is evicted, and when it
-// resumes it handles the messages it held before noticing, while their new
-// owner handles them too: each such message at most once more, possibly at
-// the same time (TestGroupStalledMemberIsEvictedAndRejoins). Stages are
+// graceful leaves, evictions). A member that stalls (GC pause, frozen VM,
+// SIGSTOP) for longer than DeadAfter is evicted; when it resumes, its lease
+// (see memberLease) has lapsed, so the runner hands back unhandled every
+// message it pulled before, and the member pulls again only after it has
+// rejoined. What remains is a handler already running when the stall began:
+// it finishes while the new owner handles the same message, at most once
+// more each (TestGroupStalledMemberIsEvictedAndRejoins). Stages are
 // idempotent and version-guarded, so that is a duplicate apply, never a
-// stale state. Closing it needs a lease check in the runner before each
-// handler call (a member knows, on its monotonic clock, when its last
-// confirmed heartbeat is older than DeadAfter).
+// stale state.
 
 import (
 	"errors"

@@ -30,20 +30,24 @@ const jsWQConsumerNotUnique = 10100
 type memberConsumer struct {
 	cfg      GroupConfig
 	js       jetstream.JetStream
-	dispatch func(jetstream.Msg)
+	dispatch func(m jetstream.Msg, epoch uint64)
+	lease    func() *memberLease
 	inflight *inflight
 	log      zerolog.Logger
 
 	filters []string // partitions we consume; nil when none
 	cc      jetstream.ConsumeContext
+	epoch   uint64 // of our lease when cc started
 	// lost is set when the server deleted our consumer under us (we were
 	// evicted while stalled, or it went inactive).
 	lost atomic.Bool
 }
 
-// consuming reports whether we consume exactly the partitions want.
+// consuming reports whether we consume exactly the partitions want, in the
+// current epoch of our lease (after a lapse we may have been evicted, and
+// what the old pull buffered may be another member's now).
 func (c *memberConsumer) consuming(want []string) bool {
-	return c.cc != nil && !c.lost.Load() && sameSet(c.filters, want)
+	return c.cc != nil && !c.lost.Load() && c.epoch == c.lease().current() && sameSet(c.filters, want)
 }
 
 // check marks the consumer lost if the server no longer has it: pull errors
@@ -78,7 +82,8 @@ func (c *memberConsumer) reconcile(ctx context.Context, want []string) error {
 	if err != nil {
 		return err
 	}
-	cc, err := cons.Consume(c.dispatch, jetstream.PullMaxMessages(c.cfg.Prefetch),
+	epoch := c.lease().current()
+	cc, err := cons.Consume(func(m jetstream.Msg) { c.dispatch(m, epoch) }, jetstream.PullMaxMessages(c.cfg.Prefetch),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
 				errors.Is(err, nats.ErrNoResponders) {
@@ -89,7 +94,7 @@ func (c *memberConsumer) reconcile(ctx context.Context, want []string) error {
 	if err != nil {
 		return err
 	}
-	c.filters, c.cc = want, cc
+	c.filters, c.cc, c.epoch = want, cc, epoch
 	c.lost.Store(false)
 	c.log.Info().Strs(FieldPartition, want).Msg("consuming partitions")
 	return nil

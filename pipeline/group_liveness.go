@@ -26,11 +26,13 @@ type groupLiveness struct {
 	missing map[string]time.Time // member without heartbeat -> when first noticed
 	now     time.Time            // newest server timestamp seen
 	mine    bool                 // our own heartbeat has come back
+
+	lease *memberLease // ours, renewed by beat
 }
 
 func watchLiveness(ctx context.Context, kv jetstream.KeyValue, groupStream, me string, deadAfter time.Duration) (*groupLiveness, error) {
 	l := &groupLiveness{kv: kv, prefix: groupStream + ".", me: me, deadAfter: deadAfter,
-		seen: map[string]time.Time{}, missing: map[string]time.Time{}}
+		seen: map[string]time.Time{}, missing: map[string]time.Time{}, lease: &memberLease{deadAfter: deadAfter}}
 	w, err := kv.Watch(ctx, l.prefix+"*")
 	if err != nil {
 		return nil, err
@@ -63,10 +65,14 @@ func (l *groupLiveness) follow() {
 	}
 }
 
-// beat writes our heartbeat.
+// beat writes our heartbeat and, once it is stored, renews our lease.
 func (l *groupLiveness) beat(ctx context.Context) error {
-	_, err := l.kv.PutString(ctx, l.prefix+l.me, time.Now().UTC().Format(time.RFC3339Nano))
-	return err
+	sent := time.Now()
+	if _, err := l.kv.PutString(ctx, l.prefix+l.me, sent.UTC().Format(time.RFC3339Nano)); err != nil {
+		return err
+	}
+	l.lease.confirmed(sent)
+	return nil
 }
 
 // forget deletes member's heartbeat (after its eviction or our leave).

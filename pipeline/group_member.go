@@ -68,7 +68,8 @@ func RunGroup(ctx context.Context, js jetstream.JetStream, cfg GroupConfig, d Di
 	}
 	m := &groupMember{cfg: cfg, js: js, d: d,
 		log: cfg.Log.With().Str(FieldStage, cfg.Stage).Str(FieldMember, cfg.Member).Logger()}
-	m.cons = &memberConsumer{cfg: cfg, js: js, dispatch: m.dispatch, inflight: newInflight(), log: m.log}
+	m.cons = &memberConsumer{cfg: cfg, js: js, dispatch: m.dispatch, inflight: newInflight(), log: m.log,
+		lease: func() *memberLease { return m.live.lease }}
 	if err := m.start(ctx); err != nil {
 		return err
 	}
@@ -107,7 +108,7 @@ func (m *groupMember) start(ctx context.Context) error {
 	return nil
 }
 
-func (m *groupMember) dispatch(msg jetstream.Msg) {
+func (m *groupMember) dispatch(msg jetstream.Msg, epoch uint64) {
 	m.gate.RLock()
 	defer m.gate.RUnlock()
 	if m.closed {
@@ -119,6 +120,7 @@ func (m *groupMember) dispatch(msg jetstream.Msg) {
 		_ = msg.TermWithReason("no metadata")
 		return
 	}
+	g.lease, g.epoch = m.live.lease, epoch
 	m.d.Dispatch(g)
 }
 

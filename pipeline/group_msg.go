@@ -37,7 +37,14 @@ type groupMsg struct {
 	settled  atomic.Bool
 	// ackTimeout bounds waiting for an ack's confirmation.
 	ackTimeout time.Duration
+	// lease and epoch tell whether this member may still handle it.
+	lease *memberLease
+	epoch uint64
 }
+
+// Fenced reports that the member's lease lapsed since the message was
+// pulled: another member may own it now, so it must not be handled here.
+func (g *groupMsg) Fenced() bool { return g.lease != nil && !g.lease.holds(g.epoch) }
 
 // newGroupMsg wraps m and counts it in flight.
 func newGroupMsg(m jetstream.Msg, f *inflight, ackTimeout time.Duration) (*groupMsg, error) {

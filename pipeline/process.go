@@ -34,9 +34,18 @@ func (r *Runner) process(h *held) {
 	}
 }
 
+// fencer is a message that may stop being ours to handle: a consumer-group
+// message after its member's lease lapsed (see memberLease).
+type fencer interface{ Fenced() bool }
+
 // try makes one attempt. It reports whether to retry, and after what delay;
 // otherwise the message is settled.
 func (r *Runner) try(h *held, attempt int, bo *backoff.BackOff) (time.Duration, bool) {
+	if f, ok := h.msg.(fencer); ok && f.Fenced() {
+		r.event(r.handleCtx, r.log.Warn(), h).Msg("group lease lapsed since the message was pulled: handing it back unhandled")
+		r.handBack(h, 0)
+		return 0, false
+	}
 	ctx, span := r.tel.startSpan(r.handleCtx, h, attempt)
 	defer span.End()
 	outs, err := r.handle(ctx, h)
