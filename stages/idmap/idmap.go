@@ -71,6 +71,47 @@ func (m *IDMap) Claim(ctx context.Context, key string) (uint64, error) {
 	return rev, nil
 }
 
+// Own makes key, the reverse key of a v2 object, name value, unless it
+// already names another live v1 record (sameOwner reports whether a stored
+// value names the same one): it then returns that value and changes
+// nothing. Two v1 rows with one natural key (a duplicate email in a
+// committee) can both reach the same v2 object, one by creating it and one
+// by adopting it; owning the reverse key first lets only one map to it.
+func (m *IDMap) Own(ctx context.Context, key, value string, sameOwner func(stored string) bool) (other string, err error) {
+	for range maxOwnAttempts {
+		e, found, err := m.Get(ctx, key)
+		switch {
+		case err != nil:
+			return "", err
+		case found && e.Live() && !sameOwner(e.Value):
+			return e.Value, nil
+		case found && e.Value == value:
+			return "", nil
+		case found:
+			_, err = m.kv.Update(ctx, key, []byte(value), e.Revision)
+		default:
+			_, err = m.kv.Create(ctx, key, []byte(value))
+		}
+		if err == nil {
+			return "", nil
+		}
+		if !isWrongRevision(err) {
+			return "", fmt.Errorf("idmap own %s: %w", key, err)
+		}
+	}
+	return "", fmt.Errorf("idmap own %s: still contended after %d attempts", key, maxOwnAttempts)
+}
+
+// maxOwnAttempts bounds the compare-and-set rounds of Own; each lost round
+// means another writer changed the key, which is rare.
+const maxOwnAttempts = 5
+
+func isWrongRevision(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, jetstream.ErrKeyExists) ||
+		errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}
+
 // Put stores value under key.
 func (m *IDMap) Put(ctx context.Context, key, value string) error {
 	if _, err := m.kv.Put(ctx, key, []byte(value)); err != nil {

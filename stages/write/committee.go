@@ -58,11 +58,17 @@ func (e committeeEntity) owner(ctx context.Context, t target) (string, error) {
 	return v, err
 }
 
-// storeMappings writes both directions before any v1 write-back, so the v1
-// echo of the write-back never looks like an unmapped v2 object.
+// storeMappings writes both directions (the reverse key owned first) before
+// any v1 write-back, so the v1 echo of the write-back never looks like an
+// unmapped v2 object. The reverse value names the project too, which may
+// change: the owner is the committee SFID after the last ':'.
 func (e committeeEntity) storeMappings(ctx context.Context, in intent.Intent, t target) error {
-	return e.deps.putAll(ctx, idmap.CommitteeSFIDKey(in.V1ID), t.UID,
-		idmap.CommitteeUIDKey(t.UID), idmap.CommitteeUIDValue(in.ProjectSFID, in.V1ID))
+	same := func(v string) bool { return v[strings.LastIndexByte(v, ':')+1:] == in.V1ID }
+	value := idmap.CommitteeUIDValue(in.ProjectSFID, in.V1ID)
+	if err := e.deps.own(ctx, in, t.UID, idmap.CommitteeUIDKey(t.UID), value, same); err != nil {
+		return err
+	}
+	return e.deps.ids.Put(ctx, idmap.CommitteeSFIDKey(in.V1ID), t.UID)
 }
 
 func (committeeEntity) mappingKeys(in intent.Intent, t target) []string {

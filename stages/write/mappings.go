@@ -2,18 +2,26 @@ package write
 
 import (
 	"context"
-	"errors"
-	"sync"
+	"fmt"
+
+	"github.com/linuxfoundation/v1sync/pipeline"
+	"github.com/linuxfoundation/v1sync/stages/intent"
 )
 
-// putAll writes independent mapping keys concurrently (key, value, key,
-// value, ...): each write is a round trip, and the intent waits for all.
-func (d *deps) putAll(ctx context.Context, kv ...string) error {
-	errs := make([]error, len(kv)/2)
-	var wg sync.WaitGroup
-	for i := 0; i+1 < len(kv); i += 2 {
-		wg.Go(func() { errs[i/2] = d.ids.Put(ctx, kv[i], kv[i+1]) })
+// own claims the reverse key of v2 object uid for in's v1 record (see
+// idmap.Own); another record holding it is a permanent v2-conflict.
+func (d *deps) own(ctx context.Context, in intent.Intent, uid, key, value string, sameOwner func(string) bool) error {
+	other, err := d.ids.Own(ctx, key, value, sameOwner)
+	if err != nil {
+		return err
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	if other != "" {
+		return ownerConflict(in, uid, other)
+	}
+	return nil
+}
+
+func ownerConflict(in intent.Intent, uid, owner string) error {
+	err := fmt.Errorf("v2 %s %s already belongs to v1 record %s", in.Entity, uid, owner)
+	return pipeline.Permanent(pipeline.WithReason(err, "v2-conflict"))
 }

@@ -75,11 +75,15 @@ func (e memberEntity) owner(ctx context.Context, t target) (string, error) {
 	return e.deps.ids.Live(ctx, idmap.MemberRecordKey(t.UID))
 }
 
-// storeMappings writes the forward key and the record-sfid companion, and
-// only after the companion the reverse key, in the prior art's order.
+// storeMappings owns the record-sfid companion first (it names the v1
+// record), then writes the forward key, and only then the reverse key, in
+// the prior art's order.
 func (e memberEntity) storeMappings(ctx context.Context, in intent.Intent, t target) error {
-	if err := e.deps.putAll(ctx, idmap.MemberSFIDKey(in.V1ID), idmap.MemberSFIDValue(t.CommitteeUID, t.UID),
-		idmap.MemberRecordKey(t.UID), in.V1ID); err != nil {
+	same := func(v string) bool { return v == in.V1ID }
+	if err := e.deps.own(ctx, in, t.UID, idmap.MemberRecordKey(t.UID), in.V1ID, same); err != nil {
+		return err
+	}
+	if err := e.deps.ids.Put(ctx, idmap.MemberSFIDKey(in.V1ID), idmap.MemberSFIDValue(t.CommitteeUID, t.UID)); err != nil {
 		return err
 	}
 	if in.ContactSFID == "" {

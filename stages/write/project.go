@@ -49,8 +49,13 @@ func (e projectEntity) owner(ctx context.Context, t target) (string, error) {
 	return e.deps.ids.Live(ctx, idmap.ProjectUIDKey(t.UID))
 }
 
+// storeMappings owns the reverse key before writing the forward one.
 func (e projectEntity) storeMappings(ctx context.Context, in intent.Intent, t target) error {
-	return e.deps.putAll(ctx, idmap.ProjectSFIDKey(in.V1ID), t.UID, idmap.ProjectUIDKey(t.UID), in.V1ID)
+	same := func(v string) bool { return v == in.V1ID }
+	if err := e.deps.own(ctx, in, t.UID, idmap.ProjectUIDKey(t.UID), in.V1ID, same); err != nil {
+		return err
+	}
+	return e.deps.ids.Put(ctx, idmap.ProjectSFIDKey(in.V1ID), t.UID)
 }
 
 func (projectEntity) mappingKeys(in intent.Intent, t target) []string {

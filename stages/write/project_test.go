@@ -287,6 +287,37 @@ func TestSlugTakenByAnotherRecordIsPermanentConflict(t *testing.T) {
 	}
 }
 
+// Two v1 projects with one slug, the second arriving while the first is
+// between its POST and its mapping write: the second finds the object by
+// slug with no owner yet and adopts it, so the first must not map to it
+// too. Exactly one v1 record ends mapped to the one v2 project.
+func TestDuplicateNaturalKeyRacingACreateMapsOneRecord(t *testing.T) {
+	h := newHarness(t, nil)
+	root := h.sim.RootUID()
+	a := projectIntent(t, "a0P000000000012AAA", 1, projectBase(root, "twin", "Twin A"), nil)
+	b := projectIntent(t, "a0P000000000013AAA", 1, projectBase(root, "twin", "Twin B"), nil)
+	var errB error
+	afterCreate = func() {
+		afterCreate = nil
+		errB = h.handle(b)
+	}
+	t.Cleanup(func() { afterCreate = nil })
+	errA := h.handle(a)
+	if errB != nil {
+		t.Fatalf("the adopting record: %v", errB)
+	}
+	if !isPermanentReason(errA, "v2-conflict") || !containsAll(errA.Error(), "a0P000000000013AAA") {
+		t.Fatalf("the creating record: want a permanent v2-conflict naming the adopter, got %v", errA)
+	}
+	uid := h.live(idmap.ProjectSFIDKey(b.V1ID))
+	if uid == "" || h.live(idmap.ProjectSFIDKey(a.V1ID)) != "" || h.live(idmap.ProjectUIDKey(uid)) != b.V1ID {
+		t.Fatalf("mappings: a=%q b=%q reverse=%q", h.live(idmap.ProjectSFIDKey(a.V1ID)), uid, h.live(idmap.ProjectUIDKey(uid)))
+	}
+	if n := len(h.records(v2sim.KindProject)); n != 2 {
+		t.Fatalf("%d projects, want ROOT + 1", n)
+	}
+}
+
 // A claim made moments ago by another worker may have its POST in flight:
 // the stage waits out the lease (Retry with the remaining time), no POST.
 func TestFreshForeignClaimIsWaitedOut(t *testing.T) {

@@ -187,8 +187,7 @@ func (s *Stage) adoptable(ctx context.Context, e entity, in intent.Intent, body 
 		return target{}, false, err
 	}
 	if owner != "" && owner != in.V1ID {
-		err := fmt.Errorf("v2 %s %s already belongs to v1 record %s", in.Entity, uid, owner)
-		return target{}, false, pipeline.Permanent(pipeline.WithReason(err, "v2-conflict"))
+		return target{}, false, ownerConflict(in, uid, owner)
 	}
 	return t, true, nil
 }
