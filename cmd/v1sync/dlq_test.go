@@ -47,15 +47,15 @@ func TestDLQListAndRedrive(t *testing.T) {
 	if out, err := dlq("redrive", "--stage", "write", "--dry-run"); err != nil || !strings.Contains(out, "would redrive 1") {
 		t.Errorf("dry run: %v\n%s", err, out)
 	}
-	if n := msgs(t, env, streams.DLQ); n != 1 {
+	if n := env.Msgs(t, streams.DLQ); n != 1 {
 		t.Fatalf("a dry run changed the DLQ: %d messages", n)
 	}
 	if out, err := dlq("redrive", "--stage", "write", "--seq", "1"); err != nil || !strings.Contains(out, "redriven 1") {
 		t.Fatalf("redrive: %v\n%s", err, out)
 	}
-	if msgs(t, env, streams.DLQ) != 0 || msgs(t, env, streams.V2Intents) != 1 {
+	if env.Msgs(t, streams.DLQ) != 0 || env.Msgs(t, streams.V2Intents) != 1 {
 		t.Errorf("after the redrive: DLQ %d, %s %d; want 0 and 1",
-			msgs(t, env, streams.DLQ), streams.V2Intents, msgs(t, env, streams.V2Intents))
+			env.Msgs(t, streams.DLQ), streams.V2Intents, env.Msgs(t, streams.V2Intents))
 	}
 	if _, err := dlq("redrive", "--seq", "x"); err == nil {
 		t.Error("a bad --seq must be refused")
@@ -63,17 +63,4 @@ func TestDLQListAndRedrive(t *testing.T) {
 	if _, err := dlq("purge"); err == nil || !strings.Contains(err.Error(), "dlq list") {
 		t.Errorf("unknown action: %v", err)
 	}
-}
-
-func msgs(t *testing.T, env *natstest.Env, stream string) uint64 {
-	t.Helper()
-	s, err := env.JS.Stream(context.Background(), stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State.Msgs
 }

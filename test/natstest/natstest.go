@@ -80,6 +80,20 @@ func (e *Env) KV(t testing.TB, bucket string) jetstream.KeyValue {
 	return kv
 }
 
+// Msgs returns how many messages stream holds, or fails the test.
+func (e *Env) Msgs(t testing.TB, stream string) uint64 {
+	t.Helper()
+	s, err := e.JS.Stream(context.Background(), stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
 // Eventually polls cond every 20ms until it returns true or the deadline
 // passes; tests synchronise with it instead of sleeping.
 func Eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
