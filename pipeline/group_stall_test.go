@@ -54,10 +54,11 @@ func TestGroupStalledMemberIsEvictedAndRejoins(t *testing.T) {
 	stoppedAt := time.Now()
 	natstest.Eventually(t, 30*time.Second, "m2 evicted", func() bool { return !isMember(t, env.JS, "m2") })
 	evicted := time.Since(stoppedAt)
+	// Taken before the signal: m2 may run before Signal returns.
+	resumedAt := time.Now()
 	if err := m2.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
-	resumedAt := time.Now()
 	natstest.Eventually(t, 30*time.Second, "m2 back in the group and consuming", func() bool {
 		return isMember(t, env.JS, "m2") && slices.Contains(activeMembers(t, env.JS), "m2")
 	})
