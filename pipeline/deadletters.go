@@ -88,7 +88,10 @@ func ReadDeadLetters(ctx context.Context, js jetstream.JetStream, f DeadLetterFi
 		if err := batch.Error(); err != nil {
 			return fmt.Errorf("read %s: %w", streams.DLQ, err)
 		}
-		if n == 0 {
+		if n == 0 { // the rest may have been deleted meanwhile (another redrive, MaxAge)
+			if info, err := cons.Info(ctx); err == nil && info.NumPending == 0 {
+				return nil
+			}
 			return fmt.Errorf("read %s: no messages within 5s while %d were pending", streams.DLQ, left)
 		}
 		left -= min(n, left)
