@@ -20,11 +20,23 @@ func TestDemoRunsAndV1MatchesV2(t *testing.T) {
 		}
 		t.Skip(err.Error())
 	}
+	// A temp dir of its own, so that another demo running on this machine
+	// cannot look like a leftover; world-searchable, since PostgreSQL runs
+	// unprivileged under it when the tests run as root.
+	tmp, err := os.MkdirTemp("", "v1sync-demo-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(tmp) })
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", tmp)
 	before := demoTempDirs(t)
 	c, out, errOut := testCLI(nil)
 	// The bound is generous for a loaded test machine; the demo itself
 	// aims at under a minute.
-	err := c.dispatch(context.Background(), []string{"demo", "--timeout", "110s"})
+	err = c.dispatch(context.Background(), []string{"demo", "--timeout", "110s"})
 	t.Logf("demo output:\n%s", out.String())
 	if err != nil {
 		t.Fatalf("demo: %v\nstderr:\n%s", err, errOut.String())
