@@ -49,23 +49,12 @@ func (e committeeEntity) find(ctx context.Context, in intent.Intent, body map[st
 	return e.deps.v2.CommitteeUIDByName(ctx, project, name)
 }
 
-// owner reads committee.uid.<uid> = <projectSFID>:<committeeSFID>.
-func (e committeeEntity) owner(ctx context.Context, t target) (string, error) {
-	v, err := e.deps.ids.Live(ctx, idmap.CommitteeUIDKey(t.UID))
-	if i := strings.LastIndexByte(v, ':'); i >= 0 {
-		v = v[i+1:]
-	}
-	return v, err
-}
-
 // storeMappings writes both directions (the reverse key owned first) before
 // any v1 write-back, so the v1 echo of the write-back never looks like an
-// unmapped v2 object. The reverse value names the project too, which may
-// change: the owner is the committee SFID after the last ':'.
+// unmapped v2 object.
 func (e committeeEntity) storeMappings(ctx context.Context, in intent.Intent, t target) error {
-	same := func(v string) bool { return v[strings.LastIndexByte(v, ':')+1:] == in.V1ID }
 	value := idmap.CommitteeUIDValue(in.ProjectSFID, in.V1ID)
-	if err := e.deps.own(ctx, in, t.UID, idmap.CommitteeUIDKey(t.UID), value, same); err != nil {
+	if err := e.deps.own(ctx, in, t.UID, idmap.CommitteeUIDKey(t.UID), value, committeeOwner); err != nil {
 		return err
 	}
 	return e.deps.ids.Put(ctx, idmap.CommitteeSFIDKey(in.V1ID), t.UID)
@@ -85,3 +74,7 @@ func (committeeEntity) settingsReadOnly() []string {
 }
 
 func (committeeEntity) defaults() map[string]any { return nil }
+
+// committeeOwner reads the committee SFID out of committee.uid.<uid> =
+// <projectSFID>:<committeeSFID> (the project part may change).
+func committeeOwner(v string) string { return v[strings.LastIndexByte(v, ':')+1:] }

@@ -32,8 +32,8 @@ type entity interface {
 	headers(op string) http.Header
 	// find looks the object up by its natural key; "" when not found.
 	find(ctx context.Context, in intent.Intent, body map[string]any) (string, error)
-	// owner returns the v1 id a v2 object is mapped to, "" when none.
-	owner(ctx context.Context, t target) (string, error)
+	// storeMappings owns the object's reverse key for in's record first:
+	// another record owning it is a permanent v2-conflict.
 	storeMappings(ctx context.Context, in intent.Intent, t target) error
 	// mappingKeys are tombstoned when the object is deleted.
 	mappingKeys(in intent.Intent, t target) []string

@@ -9,19 +9,19 @@ import (
 )
 
 // own claims the reverse key of v2 object uid for in's v1 record (see
-// idmap.Own); another record holding it is a permanent v2-conflict.
-func (d *deps) own(ctx context.Context, in intent.Intent, uid, key, value string, sameOwner func(string) bool) error {
-	other, err := d.ids.Own(ctx, key, value, sameOwner)
+// idmap.Own); ownerOf reads the v1 id out of a stored value. Another record
+// holding the key is a permanent v2-conflict.
+func (d *deps) own(ctx context.Context, in intent.Intent, uid, key, value string, ownerOf func(string) string) error {
+	other, err := d.ids.Own(ctx, key, value, func(v string) bool { return ownerOf(v) == in.V1ID })
 	if err != nil {
 		return err
 	}
 	if other != "" {
-		return ownerConflict(in, uid, other)
+		err := fmt.Errorf("v2 %s %s already belongs to v1 record %s", in.Entity, uid, ownerOf(other))
+		return pipeline.Permanent(pipeline.WithReason(err, "v2-conflict"))
 	}
 	return nil
 }
 
-func ownerConflict(in intent.Intent, uid, owner string) error {
-	err := fmt.Errorf("v2 %s %s already belongs to v1 record %s", in.Entity, uid, owner)
-	return pipeline.Permanent(pipeline.WithReason(err, "v2-conflict"))
-}
+// wholeValue is ownerOf for reverse keys whose value is the v1 id itself.
+func wholeValue(v string) string { return v }

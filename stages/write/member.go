@@ -69,18 +69,13 @@ func (e memberEntity) find(ctx context.Context, in intent.Intent, body map[strin
 	return e.deps.v2.MemberUIDByEmail(ctx, in.CommitteeUID, email)
 }
 
-// owner reads the record-sfid companion key (the reverse key holds the
-// contact SFID, which is not the v1 key).
-func (e memberEntity) owner(ctx context.Context, t target) (string, error) {
-	return e.deps.ids.Live(ctx, idmap.MemberRecordKey(t.UID))
-}
-
 // storeMappings owns the record-sfid companion first (it names the v1
 // record), then writes the forward key, and only then the reverse key, in
 // the prior art's order.
 func (e memberEntity) storeMappings(ctx context.Context, in intent.Intent, t target) error {
-	same := func(v string) bool { return v == in.V1ID }
-	if err := e.deps.own(ctx, in, t.UID, idmap.MemberRecordKey(t.UID), in.V1ID, same); err != nil {
+	// The record-sfid companion names the record; the reverse key holds the
+	// contact SFID, which is not the v1 key.
+	if err := e.deps.own(ctx, in, t.UID, idmap.MemberRecordKey(t.UID), in.V1ID, wholeValue); err != nil {
 		return err
 	}
 	if err := e.deps.ids.Put(ctx, idmap.MemberSFIDKey(in.V1ID), idmap.MemberSFIDValue(t.CommitteeUID, t.UID)); err != nil {

@@ -45,14 +45,9 @@ func (e projectEntity) find(ctx context.Context, _ intent.Intent, body map[strin
 	return e.deps.v2.ProjectUIDBySlug(ctx, slug)
 }
 
-func (e projectEntity) owner(ctx context.Context, t target) (string, error) {
-	return e.deps.ids.Live(ctx, idmap.ProjectUIDKey(t.UID))
-}
-
 // storeMappings owns the reverse key before writing the forward one.
 func (e projectEntity) storeMappings(ctx context.Context, in intent.Intent, t target) error {
-	same := func(v string) bool { return v == in.V1ID }
-	if err := e.deps.own(ctx, in, t.UID, idmap.ProjectUIDKey(t.UID), in.V1ID, same); err != nil {
+	if err := e.deps.own(ctx, in, t.UID, idmap.ProjectUIDKey(t.UID), in.V1ID, wholeValue); err != nil {
 		return err
 	}
 	return e.deps.ids.Put(ctx, idmap.ProjectSFIDKey(in.V1ID), t.UID)

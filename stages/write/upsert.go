@@ -174,22 +174,15 @@ func createBody(e entity, in intent.Intent) (map[string]any, error) {
 	return withDefaults(body, e.defaults()), nil
 }
 
-// adoptable finds the object by natural key and checks it is not mapped to
-// another v1 record.
+// adoptable finds the object by natural key. Whether another v1 record
+// owns it is decided when adopt stores the mappings (storeMappings), as one
+// compare-and-set, not by a read here that a concurrent create could race.
 func (s *Stage) adoptable(ctx context.Context, e entity, in intent.Intent, body map[string]any) (target, bool, error) {
 	uid, err := e.find(ctx, in, body)
 	if err != nil || uid == "" {
 		return target{}, false, err
 	}
-	t := target{UID: uid, CommitteeUID: in.CommitteeUID}
-	owner, err := e.owner(ctx, t)
-	if err != nil {
-		return target{}, false, err
-	}
-	if owner != "" && owner != in.V1ID {
-		return target{}, false, ownerConflict(in, uid, owner)
-	}
-	return t, true, nil
+	return target{UID: uid, CommitteeUID: in.CommitteeUID}, true, nil
 }
 
 // adopt maps an object found by natural key, then brings it up to date.
