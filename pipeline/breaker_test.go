@@ -48,7 +48,7 @@ func TestBreakerTripsStopsPullingAndReportsUnready(t *testing.T) {
 		t.Errorf("/readyz body %q does not name the breaker", body)
 	}
 	natstest.Eventually(t, 10*time.Second, "held messages settled", func() bool { return r.Held() == 0 })
-	dead := streamMsgs(t, env.JS, streams.DLQ)
+	dead := env.Msgs(t, streams.DLQ)
 	t.Logf("dead letters before the breaker held: %d of %d", dead, inputs)
 	if dead < 5 || dead > 5+uint64(cfg.MaxHeld+cfg.PullMaxMessages) {
 		t.Errorf("%d dead letters: want the breaker to stop after about %d", dead, cfg.Breaker.MinSamples)
@@ -85,7 +85,7 @@ func TestBreakerHalfOpensAfterCooldown(t *testing.T) {
 		publish(t, env.JS, "in.good"+keyOf(i), "good"+keyOf(i), []byte("good"), nil)
 	}
 	natstest.Eventually(t, 15*time.Second, "good messages handled after the cooldown", func() bool {
-		return streamMsgs(t, env.JS, outStream) == 5
+		return env.Msgs(t, outStream) == 5
 	})
 	natstest.Eventually(t, 5*time.Second, "ready again", func() bool { return r.Ready() == nil })
 }

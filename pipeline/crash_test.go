@@ -50,7 +50,7 @@ func TestCrashBetweenPublishAndAckYieldsNoDuplicates(t *testing.T) {
 	}
 	_ = child.Wait()
 
-	if n := streamMsgs(t, env.JS, outStream); n != inputs {
+	if n := env.Msgs(t, outStream); n != inputs {
 		t.Fatalf("before restart: %d outputs stored, want %d", n, inputs)
 	}
 	if info := consumerInfo(t, env.JS); info.NumAckPending != inputs {
@@ -68,7 +68,7 @@ func TestCrashBetweenPublishAndAckYieldsNoDuplicates(t *testing.T) {
 	if redelivered.Load() != inputs {
 		t.Fatalf("%d inputs redelivered after the crash, want %d", redelivered.Load(), inputs)
 	}
-	if n := streamMsgs(t, env.JS, outStream); n != inputs {
+	if n := env.Msgs(t, outStream); n != inputs {
 		t.Fatalf("after restart: %d outputs stored, want %d (duplicates downstream)", n, inputs)
 	}
 }

@@ -31,7 +31,7 @@ func TestRedriveReturnsAStreamMessageToItsStage(t *testing.T) {
 	publish(t, env.JS, "in.bad", "k1", []byte("body"), nats.Header{"X-Custom": {"kept"}})
 	publish(t, env.JS, "in.good", "k2", []byte("fine"), nil)
 	natstest.Eventually(t, 10*time.Second, "one dead letter, one output", func() bool {
-		return streamMsgs(t, env.JS, streams.DLQ) == 1 && streamMsgs(t, env.JS, outStream) == 1
+		return env.Msgs(t, streams.DLQ) == 1 && env.Msgs(t, outStream) == 1
 	})
 
 	ctx := context.Background()
@@ -57,14 +57,14 @@ func TestRedriveReturnsAStreamMessageToItsStage(t *testing.T) {
 		t.Fatal(err)
 	}
 	natstest.Eventually(t, 10*time.Second, "redriven message handled", func() bool {
-		return streamMsgs(t, env.JS, outStream) == 2 && settledAll(t, env.JS)
+		return env.Msgs(t, outStream) == 2 && settledAll(t, env.JS)
 	})
 	out := storedMsgs(t, env.JS, outStream)[1]
 	if out.Subject != "out.in.bad" || out.Header.Get("X-Custom") != "kept" || out.Header.Get(streams.HeaderDLQStage) != "" ||
 		out.Header.Get(streams.HeaderRedrivenFrom) == "" {
 		t.Errorf("redriven output: %s %v", out.Subject, out.Header)
 	}
-	if n := streamMsgs(t, env.JS, streams.DLQ); n != 0 {
+	if n := env.Msgs(t, streams.DLQ); n != 0 {
 		t.Errorf("DLQ holds %d after the redrive", n)
 	}
 	// Redriving the same dead letter again within the duplicate window is a
@@ -72,7 +72,7 @@ func TestRedriveReturnsAStreamMessageToItsStage(t *testing.T) {
 	if _, err := pipeline.Redrive(ctx, env.JS, d); err != nil {
 		t.Fatal(err)
 	}
-	if n := streamMsgs(t, env.JS, inStream); n != 3 {
+	if n := env.Msgs(t, inStream); n != 3 {
 		t.Errorf("IN holds %d messages after a repeated redrive, want 3", n)
 	}
 }

@@ -137,19 +137,6 @@ func publish(t testing.TB, js jetstream.JetStream, subject, key string, data []b
 	}
 }
 
-func streamMsgs(t testing.TB, js jetstream.JetStream, name string) uint64 {
-	t.Helper()
-	s, err := js.Stream(context.Background(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State.Msgs
-}
-
 // storedMsgs reads every message of a stream in order.
 func storedMsgs(t testing.TB, js jetstream.JetStream, name string) []*jetstream.RawStreamMsg {
 	t.Helper()

@@ -60,7 +60,7 @@ func TestUnstorableOutputIsNotAckedAndNotLost(t *testing.T) {
 			if info := consumerInfo(t, env.JS); info.NumAckPending != 1 {
 				t.Fatalf("input acked while its output was not stored: ack pending %d", info.NumAckPending)
 			}
-			if n := streamMsgs(t, env.JS, streams.DLQ); n != 0 {
+			if n := env.Msgs(t, streams.DLQ); n != 0 {
 				t.Fatalf("infrastructure fault dead-lettered %d messages", n)
 			}
 			tc.fix(t, env)

@@ -63,7 +63,7 @@ func TestTransientFailureRetriesWithGrowingDelays(t *testing.T) {
 	if gaps[2] <= gaps[0] {
 		t.Errorf("delays did not grow: %v", gaps)
 	}
-	if n := streamMsgs(t, env.JS, outStream); n != 1 {
+	if n := env.Msgs(t, outStream); n != 1 {
 		t.Errorf("%d outputs stored, want 1", n)
 	}
 	if n := m.count(t, "pipeline.succeeded", "", ""); n != 1 {
@@ -129,7 +129,7 @@ func TestExhaustedRetriesDeadLetterOnce(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339Nano, d.Header.Get(streams.HeaderDLQFailedAt)); err != nil {
 		t.Errorf("header %s: %v", streams.HeaderDLQFailedAt, err)
 	}
-	if n := streamMsgs(t, env.JS, outStream); n != 0 {
+	if n := env.Msgs(t, outStream); n != 0 {
 		t.Errorf("%d outputs stored for a failed message", n)
 	}
 }
@@ -199,7 +199,7 @@ func TestUnstorableDeadLetterIsHandedBack(t *testing.T) {
 	}
 	env.Provision(t, streams.Config{})
 	natstest.Eventually(t, 10*time.Second, "dead-lettered once the DLQ is back", func() bool { return settledAll(t, env.JS) })
-	if n := streamMsgs(t, env.JS, streams.DLQ); n != 1 {
+	if n := env.Msgs(t, streams.DLQ); n != 1 {
 		t.Fatalf("%d dead letters, want 1", n)
 	}
 }

@@ -63,7 +63,7 @@ func TestGracefulShutdownLosesNothing(t *testing.T) {
 
 	start(t, env, cfg, st)
 	natstest.Eventually(t, 20*time.Second, "all settled after restart", func() bool { return settledAll(t, env.JS) })
-	if n := streamMsgs(t, env.JS, outStream); n != keys*perKey {
+	if n := env.Msgs(t, outStream); n != keys*perKey {
 		t.Fatalf("%d outputs stored, want %d", n, keys*perKey)
 	}
 	for key, seen := range log.snapshot() {
@@ -102,7 +102,7 @@ func TestShutdownBoundHandsBackStuckHandler(t *testing.T) {
 	}
 	start(t, env, cfg, st)
 	natstest.Eventually(t, 10*time.Second, "redelivered and settled", func() bool { return settledAll(t, env.JS) })
-	if n := streamMsgs(t, env.JS, outStream); n != 1 {
+	if n := env.Msgs(t, outStream); n != 1 {
 		t.Fatalf("%d outputs, want 1", n)
 	}
 }
